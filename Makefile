@@ -1,0 +1,40 @@
+# Two commands for a newcomer: `make demo` and `make test` (see README.md).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: setup demo test lint unit-sqlite unit-postgres bench translations clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed translations ## install everything (system packages, Python packages)
+	./scripts/system-packages.sh
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -d lti_tool/translations
+
+demo: setup ## run the demo: development LMS on :5001, tool on :5000
+	$(BIN)/lti-tool demo
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check lti_tool tests bench
+	$(BIN)/ruff format --check lti_tool tests bench
+	$(BIN)/mypy lti_tool
+	$(BIN)/lint-imports
+
+test: setup lint ## all checks and tests, on SQLite and on PostgreSQL
+	$(BIN)/pytest -n 2 --db sqlite
+	$(BIN)/pytest -n 2 --db postgresql --pg-url $(PG_URL) -m "not e2e"
+
+bench: setup
+	$(BIN)/python bench/launch.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,153 @@
+"""Keeping courses, people and memberships current from launches and roster syncs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lti_tool.access.models import Course, CourseGroup, GroupKind, GroupMember, Membership, Person
+from lti_tool.db import utcnow
+from lti_tool.lti.context import LaunchContext, normalise_roles
+
+T = TypeVar("T")
+
+
+def _get_or_create(session: Session, model: type[T], defaults: dict[str, Any], **keys: Any) -> T:
+    """The row with ``keys``, created with ``defaults`` if absent (safe under concurrency)."""
+    query = select(model).filter_by(**keys)
+    row = session.scalar(query)
+    if row is not None:
+        return row
+    try:
+        with session.begin_nested():
+            row = model(**keys, **defaults)
+            session.add(row)
+    except IntegrityError:
+        row = session.scalar(query)
+        if row is None:
+            raise
+    return row
+
+
+def course_for(session: Session, registration_id: int, context_id: str) -> Course:
+    """The course of a platform context, created on first sight."""
+    return _get_or_create(
+        session, Course, {}, registration_id=registration_id, context_id=context_id
+    )
+
+
+def person_for(session: Session, registration_id: int, sub: str) -> Person:
+    """The person with platform user id ``sub``, created on first sight."""
+    return _get_or_create(session, Person, {}, registration_id=registration_id, sub=sub)
+
+
+def record_launch(session: Session, ctx: LaunchContext) -> Course | None:
+    """Update course, person, membership and (Canvas) section/group ids from a launch."""
+    person = person_for(session, ctx.registration_id, ctx.user_sub)
+    person.name = ctx.user_name or person.name
+    person.email = ctx.user_email or person.email
+    person.locale = ctx.locale or person.locale
+    if ctx.context_id is None:
+        return None
+    course = course_for(session, ctx.registration_id, ctx.context_id)
+    course.title = ctx.context_title or course.title
+    course.label = ctx.context_label or course.label
+    course.nrps_url = ctx.nrps_url or course.nrps_url
+    membership = _get_or_create(
+        session, Membership, {"roles": sorted(ctx.roles)}, course_id=course.id, person_id=person.id
+    )
+    membership.roles = sorted(ctx.roles)
+    membership.active = True
+    membership.synced_at = utcnow()
+    if ctx.section_ids or ctx.group_ids:
+        _set_groups(session, course, person, GroupKind.SECTION, ctx.section_ids)
+        _set_groups(session, course, person, GroupKind.GROUP, ctx.group_ids)
+    session.flush()
+    return course
+
+
+def _set_groups(
+    session: Session, course: Course, person: Person, kind: GroupKind, external_ids: Iterable[str]
+) -> None:
+    wanted = set(external_ids)
+    groups = {
+        g.external_id: g
+        for g in session.scalars(
+            select(CourseGroup).where(CourseGroup.course_id == course.id, CourseGroup.kind == kind)
+        )
+    }
+    for external_id in wanted - groups.keys():
+        groups[external_id] = _get_or_create(
+            session,
+            CourseGroup,
+            {"name": external_id},
+            course_id=course.id,
+            kind=kind,
+            external_id=external_id,
+        )
+    current = set(
+        session.scalars(
+            select(CourseGroup.external_id)
+            .join(GroupMember, GroupMember.group_id == CourseGroup.id)
+            .where(
+                CourseGroup.course_id == course.id,
+                CourseGroup.kind == kind,
+                GroupMember.person_id == person.id,
+            )
+        )
+    )
+    for external_id in current - wanted:
+        session.execute(
+            delete(GroupMember).where(
+                GroupMember.group_id == groups[external_id].id,
+                GroupMember.person_id == person.id,
+            )
+        )
+    for external_id in wanted - current:
+        session.add(GroupMember(group_id=groups[external_id].id, person_id=person.id))
+
+
+def apply_roster(session: Session, course: Course, members: list[dict[str, Any]]) -> dict[str, int]:
+    """Apply a full names-and-roles membership list: add/update members, deactivate the rest.
+
+    Returns counts: ``active``, ``added``, ``deactivated``.
+    """
+    seen: set[int] = set()
+    added = 0
+    existing = {
+        m.person_id: m
+        for m in session.scalars(select(Membership).where(Membership.course_id == course.id))
+    }
+    for member in members:
+        user_id = member.get("user_id")
+        if not isinstance(user_id, str) or not user_id:
+            continue
+        person = person_for(session, course.registration_id, user_id)
+        name = member.get("name") or " ".join(
+            p for p in (member.get("given_name"), member.get("family_name")) if p
+        )
+        person.name = str(name or person.name)[:255]
+        person.email = str(member.get("email") or person.email)[:255]
+        membership = existing.get(person.id)
+        if membership is None:
+            membership = Membership(course_id=course.id, person_id=person.id)
+            session.add(membership)
+            existing[person.id] = membership
+            added += 1
+        membership.roles = sorted(normalise_roles(list(member.get("roles") or [])))
+        membership.active = member.get("status", "Active") == "Active"
+        membership.synced_at = utcnow()
+        if membership.active:
+            seen.add(person.id)
+    deactivated = 0
+    for person_id, membership in existing.items():
+        if person_id not in seen and membership.active:
+            membership.active = False
+            deactivated += 1
+    course.roster_synced_at = utcnow()
+    session.flush()
+    return {"active": len(seen), "added": added, "deactivated": deactivated}

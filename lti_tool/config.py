@@ -1,0 +1,171 @@
+"""Settings: defaults < environment (``LTI_TOOL_*``) < explicit overrides (tests).
+
+Every setting is declared once in :data:`SETTINGS` with its type and default. An unknown
+``LTI_TOOL_*`` variable or a malformed value stops start-up with a message naming it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from lti_tool.errors import ConfigError
+
+PREFIX = "LTI_TOOL_"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("expected one of 1/0, true/false, yes/no, on/off")
+
+
+def _int(raw: str) -> int:
+    return int(raw.strip())
+
+
+def _str(raw: str) -> str:
+    return raw
+
+
+def _optional_str(raw: str) -> str | None:
+    return raw or None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The tool's settings; build with :func:`load_settings`."""
+
+    database_url: str
+    redis_url: str | None
+    secret_key: str
+    base_url: str
+    dev: bool
+    launch_leeway_seconds: int
+    session_hours: int
+    default_locale: str
+    instance_path: str
+    jwks_cache_seconds: int
+    jwks_refetch_interval_seconds: int
+    http_timeout_seconds: int
+    max_form_bytes: int
+    privacy_officer_contact: str
+    school_year_end: str
+    pack_path: str | None
+    today: str | None
+
+    @property
+    def https_only(self) -> bool:
+        """Outside dev mode only https URLs are accepted, for platforms and for ourselves."""
+        return not self.dev
+
+
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "database_url": _str,
+    "redis_url": _optional_str,
+    "secret_key": _str,
+    "base_url": _str,
+    "dev": _bool,
+    "launch_leeway_seconds": _int,
+    "session_hours": _int,
+    "default_locale": _str,
+    "instance_path": _str,
+    "jwks_cache_seconds": _int,
+    "jwks_refetch_interval_seconds": _int,
+    "http_timeout_seconds": _int,
+    "max_form_bytes": _int,
+    "privacy_officer_contact": _str,
+    "school_year_end": _str,
+    "pack_path": _optional_str,
+    "today": _optional_str,
+}
+
+
+def _defaults() -> dict[str, Any]:
+    instance = PROJECT_ROOT / "instance"
+    return {
+        "database_url": f"sqlite:///{instance / 'lti_tool.sqlite3'}",
+        "redis_url": None,
+        "secret_key": "",
+        "base_url": "http://127.0.0.1:5000",
+        "dev": False,
+        "launch_leeway_seconds": 60,
+        "session_hours": 8,
+        "default_locale": "nl",
+        "instance_path": str(instance),
+        "jwks_cache_seconds": 3600,
+        "jwks_refetch_interval_seconds": 10,
+        "http_timeout_seconds": 10,
+        "max_form_bytes": 64 * 1024,
+        "privacy_officer_contact": "privacy@example.org",
+        "school_year_end": "07-31",
+        "pack_path": None,
+        "today": None,
+    }
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Read settings from ``environ`` (default ``os.environ``) and apply ``overrides``.
+
+    Raises :class:`ConfigError` naming the variable for unknown keys and bad values.
+    """
+    environ = os.environ if environ is None else environ
+    values = _defaults()
+    known = {f.name for f in fields(Settings)}
+    for name, raw in environ.items():
+        if not name.startswith(PREFIX):
+            continue
+        key = name[len(PREFIX) :].lower()
+        if key not in known:
+            raise ConfigError(
+                f"unknown setting {name}; known: "
+                + ", ".join(PREFIX + k.upper() for k in sorted(known))
+            )
+        try:
+            values[key] = _PARSERS[key](raw)
+        except ValueError as exc:
+            raise ConfigError(f"{name}={raw!r} is malformed: {exc}") from exc
+    for key, value in (overrides or {}).items():
+        if key not in known:
+            raise ConfigError(f"unknown setting {key!r}")
+        values[key] = value
+    settings = Settings(**values)
+    _check(settings)
+    return settings
+
+
+def _check(s: Settings) -> None:
+    if not 0 <= s.launch_leeway_seconds <= 180:
+        raise ConfigError("LTI_TOOL_LAUNCH_LEEWAY_SECONDS must be between 0 and 180")
+    if s.session_hours < 1:
+        raise ConfigError("LTI_TOOL_SESSION_HOURS must be at least 1")
+    if s.default_locale not in {"nl", "en"}:
+        raise ConfigError("LTI_TOOL_DEFAULT_LOCALE must be 'nl' or 'en'")
+    parts = urlsplit(s.base_url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path not in {"", "/"}:
+        raise ConfigError("LTI_TOOL_BASE_URL must be an origin like https://tool.example.org")
+    if s.https_only and parts.scheme != "https":
+        raise ConfigError("LTI_TOOL_BASE_URL must use https (set LTI_TOOL_DEV=1 for local use)")
+    if not s.dev and len(s.secret_key) < 32:
+        raise ConfigError("LTI_TOOL_SECRET_KEY must be set to at least 32 characters")
+    if not s.database_url.startswith(("sqlite", "postgresql")):
+        raise ConfigError("LTI_TOOL_DATABASE_URL must be a sqlite:// or postgresql:// URL")
+    try:
+        month, day = (int(p) for p in s.school_year_end.split("-"))
+        if not (1 <= month <= 12 and 1 <= day <= 31):
+            raise ValueError
+    except ValueError:
+        raise ConfigError("LTI_TOOL_SCHOOL_YEAR_END must be MM-DD, e.g. 07-31") from None
+    for name in ("http_timeout_seconds", "jwks_cache_seconds", "max_form_bytes"):
+        if getattr(s, name) <= 0:
+            raise ConfigError(f"{PREFIX}{name.upper()} must be positive")

@@ -1,0 +1,1 @@
+"""Retention: when recordings and streams are deleted or reviewed."""

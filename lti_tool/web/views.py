@@ -1,0 +1,83 @@
+"""Landing pages after a launch, the health check and the public start page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from lti_tool.access import queries
+from lti_tool.access.roster import sync_course
+from lti_tool.errors import Forbidden, NotFound
+from lti_tool.lti.models import DeploymentStatus
+from lti_tool.lti.registrations import list_deployments
+from lti_tool.web.lifecycle import commit, db_session, runtime
+from lti_tool.web.sessions import launch_required
+
+bp = Blueprint("web", __name__)
+
+
+@bp.get("/")
+def index() -> str:
+    """What this tool is, for someone who opens it outside a course."""
+    return render_template("index.html")
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[dict[str, Any], int]:
+    """200 when the database (and Redis, when configured) answer; 503 otherwise."""
+    rt = runtime()
+    checks: dict[str, str] = {}
+    try:
+        with rt.db.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = type(exc).__name__
+    if rt.settings.redis_url:
+        try:
+            rt.store.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = type(exc).__name__
+    healthy = all(v == "ok" for v in checks.values())
+    return {"status": "ok" if healthy else "unavailable", "checks": checks}, 200 if healthy else 503
+
+
+@bp.get("/s/<sid>/")
+@launch_required
+def home() -> str:
+    """The page for the launching user's role in this course."""
+    ctx = g.launch
+    session = db_session()
+    role = ctx.primary_role
+    data: dict[str, Any] = {}
+    if role == "teacher":
+        course = queries.find_course(session, ctx.registration_id, ctx.context_id)
+        data["roster"] = queries.roster(session, course)
+    elif role == "mentor":
+        data["represented"] = queries.names_of(session, ctx.registration_id, ctx.mentor_of)
+    elif role == "admin":
+        data["pending"] = [
+            d
+            for d in list_deployments(session, DeploymentStatus.PENDING)
+            if d.registration_id == ctx.registration_id
+        ]
+    return render_template(f"home/{role}.html", **data)
+
+
+@bp.post("/s/<sid>/roster/sync")
+@launch_required
+def roster_sync() -> Response:
+    """A teacher refreshes the class list from the platform's names-and-roles service."""
+    ctx = g.launch
+    if not ctx.is_teacher:
+        raise Forbidden()
+    session = db_session()
+    course = queries.find_course(session, ctx.registration_id, ctx.context_id)
+    if course is None:
+        raise NotFound()
+    sync_course(session, runtime(), course)
+    commit()
+    return redirect(url_for("web.home"), 303)
