@@ -18,7 +18,7 @@ setup: $(VENV)/.installed translations ## install everything (system packages, P
 	./scripts/system-packages.sh
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -d lti_tool/translations
+	$(BIN)/python scripts/compile_translations.py
 
 demo: setup ## run the demo: development LMS on :5001, tool on :5000
 	$(BIN)/lti-tool demo

@@ -15,6 +15,8 @@ from sqlalchemy.engine import make_url
 from lti_tool.db import make_engine
 from lti_tool.migrations import upgrade
 
+pytest_plugins = ["tests.support.fixtures"]
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--db", choices=("sqlite", "postgresql"), default="sqlite")

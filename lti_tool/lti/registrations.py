@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.db import utcnow
-from lti_tool.errors import BadRequest, Conflict, DeploymentPending, LaunchError, NotFound
+from lti_tool.errors import BadRequest, Conflict, DeploymentPending, LaunchError, NotFound, _
 from lti_tool.lti.models import Deployment, DeploymentStatus, Registration
 
 
@@ -17,8 +17,12 @@ def check_url(url: str, *, https_only: bool, what: str) -> str:
     parts = urlsplit(url or "")
     allowed = {"https"} if https_only else {"https", "http"}
     if parts.scheme not in allowed or not parts.netloc:
-        schemes = " or ".join(sorted(allowed))
-        raise BadRequest(f"{what} must be an absolute {schemes} URL", detail=url[:200])
+        reason = (
+            _("An address must be an absolute https URL.")
+            if https_only
+            else _("An address must be an absolute http or https URL.")
+        )
+        raise BadRequest(reason, detail=f"{what}: {url[:200]}")
     return url
 
 

@@ -10,7 +10,7 @@ from flask_babel import gettext
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from lti_tool.errors import CookiesBlocked, ToolError
+from lti_tool.errors import CookiesBlocked, ToolError, _
 
 log = logging.getLogger("lti_tool.web")
 
@@ -51,10 +51,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
         reasons = {
-            400: "The request is malformed.",
-            404: "This page does not exist.",
-            405: "This method is not allowed here.",
-            413: "The request is too large.",
+            400: _("The request is malformed."),
+            404: _("This page does not exist."),
+            405: _("This method is not allowed here."),
+            413: _("The request is too large."),
         }
         status = exc.code or 500
         return render_error(status, reasons.get(status, "The request could not be processed."))

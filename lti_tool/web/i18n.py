@@ -33,11 +33,16 @@ def select_locale() -> str:
     )
 
 
+def _(text: str) -> str:
+    """Mark ``text`` for extraction; it is translated where it is shown."""
+    return text
+
+
 ROLE_NAMES = {
-    "teacher": "Teacher",
-    "student": "Student",
-    "mentor": "Parent or guardian",
-    "admin": "Administrator",
+    "teacher": _("Teacher"),
+    "student": _("Student"),
+    "mentor": _("Parent or guardian"),
+    "admin": _("Administrator"),
 }
 
 

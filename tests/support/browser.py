@@ -61,8 +61,9 @@ class Launch:
 class Browser:
     """One browser (one cookie jar) launching the tool from the development LMS."""
 
-    def __init__(self, client: FlaskClient, lms: DevLms):
+    def __init__(self, client: FlaskClient, lms: DevLms, language: str = "en"):
         self.client = client
+        self.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
         self.lms = lms
 
     def login(self, user: str, course: str = "course-1", **kwargs: Any) -> TestResponse:

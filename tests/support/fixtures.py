@@ -1,4 +1,4 @@
-"""The tool and the development LMS, each served on loopback, for integration tests."""
+"""The tool and the development LMS, each served on loopback (integration and browser tests)."""
 
 from __future__ import annotations
 
@@ -84,5 +84,5 @@ def browser(app: Flask, registered: DevLms) -> Browser:
 
 @pytest.fixture
 def new_browser(app: Flask, registered: DevLms) -> Any:
-    """Another, independent browser (its own cookies)."""
-    return lambda: Browser(app.test_client(), registered)
+    """Another, independent browser (its own cookies), English unless told."""
+    return lambda language="en": Browser(app.test_client(), registered, language)
