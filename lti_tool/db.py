@@ -65,6 +65,7 @@ def make_engine(url: str) -> Engine:
             cur = conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; safe with WAL
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 

@@ -10,6 +10,8 @@ import datetime as dt
 from typing import Protocol
 
 from sqlalchemy import String, Text, delete, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -56,9 +58,14 @@ class DatabaseStore:
         self.engine = engine
 
     def put(self, key: str, value: str, ttl: int) -> None:
+        dialect_insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        statement = dialect_insert(KvEntry).values(key=key, value=value, expires_at=_expiry(ttl))
+        statement = statement.on_conflict_do_update(
+            index_elements=[KvEntry.key],
+            set_={"value": statement.excluded.value, "expires_at": statement.excluded.expires_at},
+        )
         with self.engine.begin() as conn:
-            conn.execute(delete(KvEntry).where(KvEntry.key == key))
-            conn.execute(insert(KvEntry).values(key=key, value=value, expires_at=_expiry(ttl)))
+            conn.execute(statement)
 
     def add(self, key: str, value: str, ttl: int) -> bool:
         with self.engine.begin() as conn:

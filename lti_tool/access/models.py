@@ -59,6 +59,9 @@ class Membership(Base):
         JSON, default=list, comment="normalised roles: teacher, student, mentor, admin"
     )
     active: Mapped[bool] = mapped_column(Boolean, default=True, comment="false: left the course")
+    launch_digest: Mapped[str | None] = mapped_column(
+        String(64), comment="digest of what the last launch said (unchanged launches skip writes)"
+    )
     synced_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     person: Mapped[Person] = relationship()

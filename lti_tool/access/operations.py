@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -45,14 +46,49 @@ def person_for(session: Session, registration_id: int, sub: str) -> Person:
     return _get_or_create(session, Person, {}, registration_id=registration_id, sub=sub)
 
 
-def record_launch(session: Session, ctx: LaunchContext) -> Course | None:
-    """Update course, person, membership and (Canvas) section/group ids from a launch."""
+def launch_fingerprint(ctx: LaunchContext) -> str:
+    """A digest of everything a launch writes to the roster; equal digests mean no change."""
+    parts = (
+        ctx.user_name,
+        ctx.user_email,
+        ctx.locale or "",
+        ",".join(sorted(ctx.roles)),
+        ctx.context_title,
+        ctx.context_label,
+        ctx.nrps_url or "",
+        ",".join(ctx.section_ids),
+        ",".join(ctx.group_ids),
+        ctx.return_url or "",
+        ctx.deep_link.return_url if ctx.deep_link else "",
+    )
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def record_launch(session: Session, ctx: LaunchContext) -> None:
+    """Update course, person, membership and (Canvas) section/group ids from a launch.
+
+    A launch that says what the previous one of this active member said writes nothing.
+    """
+    digest = launch_fingerprint(ctx)
+    if ctx.context_id is not None and session.scalar(
+        select(Membership.id)
+        .join(Person, Person.id == Membership.person_id)
+        .join(Course, Course.id == Membership.course_id)
+        .where(
+            Course.registration_id == ctx.registration_id,
+            Course.context_id == ctx.context_id,
+            Person.sub == ctx.user_sub,
+            Membership.active,
+            Membership.launch_digest == digest,
+        )
+    ):
+        return
     person = person_for(session, ctx.registration_id, ctx.user_sub)
     person.name = ctx.user_name or person.name
     person.email = ctx.user_email or person.email
     person.locale = ctx.locale or person.locale
     if ctx.context_id is None:
-        return None
+        return
     course = course_for(session, ctx.registration_id, ctx.context_id)
     course.title = ctx.context_title or course.title
     course.label = ctx.context_label or course.label
@@ -62,12 +98,12 @@ def record_launch(session: Session, ctx: LaunchContext) -> Course | None:
     )
     membership.roles = sorted(ctx.roles)
     membership.active = True
+    membership.launch_digest = digest
     membership.synced_at = utcnow()
     if ctx.section_ids or ctx.group_ids:
         _set_groups(session, course, person, GroupKind.SECTION, ctx.section_ids)
         _set_groups(session, course, person, GroupKind.GROUP, ctx.group_ids)
     session.flush()
-    return course
 
 
 def _set_groups(
@@ -143,11 +179,9 @@ def apply_roster(session: Session, course: Course, members: list[dict[str, Any]]
         membership.synced_at = utcnow()
         if membership.active:
             seen.add(person.id)
-    deactivated = 0
-    for person_id, membership in existing.items():
-        if person_id not in seen and membership.active:
-            membership.active = False
-            deactivated += 1
+    gone = [pid for pid, m in existing.items() if pid not in seen and m.active]
+    for person_id in gone:
+        existing[person_id].active = False
     course.roster_synced_at = utcnow()
     session.flush()
-    return {"active": len(seen), "added": added, "deactivated": deactivated}
+    return {"active": len(seen), "added": added, "deactivated": len(gone)}

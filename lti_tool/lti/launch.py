@@ -30,7 +30,6 @@ from lti_tool.lti.registrations import check_deployment, get_registration
 from lti_tool.store import Store
 
 MAX_ID_TOKEN = 64 * 1024
-NONCE_TTL = 24 * 3600
 _VALIDATORS = {
     c.RESOURCE_LINK_REQUEST: ResourceMessageValidator(),
     c.DEEP_LINKING_REQUEST: DeepLinkMessageValidator(),
@@ -85,10 +84,10 @@ def validate(
     public_key = keys.key_for(registration.jwks_url, header["kid"])
     token = _verify(id_token, public_key, registration.client_id, registration.issuer, leeway)
 
+    # The nonce is ours, bound to one state that was just taken atomically from the shared
+    # store: a token can therefore be used once, whichever worker receives it.
     if token.get("nonce") != login["nonce"]:
         raise LaunchError("The token's nonce does not match this login.")
-    if not store.add(f"nonce:{registration.id}:{token['nonce']}", "1", NONCE_TTL):
-        raise LaunchError("This token was already used.")
 
     deployment_id = token.get(c.DEPLOYMENT_ID)
     if not isinstance(deployment_id, str) or not deployment_id:

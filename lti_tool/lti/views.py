@@ -111,6 +111,8 @@ def _learn_frame_origin(session: Any, ctx: LaunchContext) -> None:
     registration = registrations.get_registration(session, ctx.registration_id)
     urls = [ctx.return_url, ctx.deep_link.return_url if ctx.deep_link else None]
     origins = {origin_of(u) for u in urls if u} - {""} - set(registration.frame_origins or [])
+    if runtime().settings.https_only:
+        origins = {o for o in origins if o.startswith("https://")}
     if origins:
         registration.frame_origins = sorted({*(registration.frame_origins or []), *origins})
         forget_origins()

@@ -139,6 +139,7 @@ def upgrade() -> None:
     sa.Column('person_id', sa.Integer(), nullable=False),
     sa.Column('roles', sa.JSON(), nullable=False, comment='normalised roles: teacher, student, mentor, admin'),
     sa.Column('active', sa.Boolean(), nullable=False, comment='false: left the course'),
+    sa.Column('launch_digest', sa.String(length=64), nullable=True, comment='digest of what the last launch said (unchanged launches skip writes)'),
     sa.Column('synced_at', lti_tool.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['course_id'], ['courses.id'], name=op.f('fk_memberships_course_id_courses'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_memberships_person_id_people'), ondelete='CASCADE'),
