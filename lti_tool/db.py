@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -105,3 +106,9 @@ def str_enum(enum_cls: type[enum.StrEnum]) -> Enum:
         create_constraint=True,
         values_callable=lambda cls: [member.value for member in cls],
     )
+
+
+def is_sqlite_busy(exc: BaseException) -> bool:
+    """True for SQLite's "database is locked": a read-then-write transaction lost a race to
+    another writer (WAL snapshots cannot wait it out); the transaction may simply be retried."""
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)

@@ -16,10 +16,12 @@ from flask import (
     request,
     url_for,
 )
+from sqlalchemy.exc import OperationalError
 from werkzeug.wrappers import Response
 
 from lti_tool.access.operations import record_launch
 from lti_tool.audit.operations import record as audit
+from lti_tool.db import is_sqlite_busy
 from lti_tool.errors import DeploymentPending, Forbidden, LaunchError
 from lti_tool.lti import claims as c
 from lti_tool.lti import deep_linking, dynamic_registration, keys, login, registrations
@@ -80,8 +82,6 @@ def launch() -> Response:
         commit()
         raise
     ctx = result.context
-    record_launch(session, ctx)
-    _learn_frame_origin(session, ctx)
     if result.new_deployment:
         audit(
             session,
@@ -89,7 +89,17 @@ def launch() -> Response:
             registration_id=ctx.registration_id,
             deployment_id=ctx.deployment_id,
         )
-    commit()
+        commit()
+    for attempt in range(3):  # the launch is valid (state consumed): only the roster write retries
+        try:
+            record_launch(session, ctx)
+            _learn_frame_origin(session, ctx)
+            commit()
+            break
+        except OperationalError as exc:
+            session.rollback()
+            if attempt == 2 or not is_sqlite_busy(exc):
+                raise
     browser_key = request.cookies.get(sessions.BROWSER_COOKIE) or secrets.token_urlsafe(32)
     sid = sessions.create(ctx, browser_key)
     target = "lti.deep_link" if ctx.deep_link is not None else "web.home"

@@ -309,3 +309,33 @@ def test_refusal_is_explained_in_dutch_and_english(new_browser) -> None:
     assert "The token's nonce does not match this login." in english.response.get_data(
         as_text=True
     ).replace("&#39;", "'")
+
+
+# --- platform key set down or junk ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("jwks_path", ["/nope-404", "/", None])
+def test_platform_jwks_down_or_junk_is_a_clear_502(
+    app: Flask, browser: Browser, jwks_path: str | None
+) -> None:
+    from lti_tool.lti.models import Registration
+
+    with app.extensions["lti_tool"].db.transaction() as session:
+        registration = session.scalar(select(Registration))
+        assert registration is not None
+        registration.jwks_url = (
+            browser.lms.url(jwks_path) if jwks_path else "http://127.0.0.1:1/jwks.json"
+        )
+    launch = crafted(browser, lambda cl: None)
+    assert launch.response.status_code == 502
+    assert "did not answer correctly" in launch.response.get_data(as_text=True)
+
+
+def test_logs_never_contain_the_token(browser: Browser, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    refused_launch = crafted(browser, lambda cl: cl.update(nonce="forged"))
+    accepted = browser.launch("s-anna")
+    assert accepted.response.status_code == 303
+    for token in (refused_launch.id_token, accepted.id_token):
+        assert token and token not in caplog.text
+        assert token[-40:] not in caplog.text  # not even the signature part
