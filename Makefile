@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: setup demo test lint unit-sqlite unit-postgres bench translations clean
+.PHONY: setup player demo test lint unit-sqlite unit-postgres bench translations clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -14,8 +14,13 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-setup: $(VENV)/.installed translations ## install everything (system packages, Python packages)
+setup: $(VENV)/.installed translations player ## install everything (system packages, Python packages)
 	./scripts/system-packages.sh
+
+player: package-lock.json ## the live player (hls.js from the npm registry, served by the tool)
+	npm ci --no-audit --no-fund
+	mkdir -p lti_tool/static/vendor
+	cp node_modules/hls.js/dist/hls.min.js lti_tool/static/vendor/hls.min.js
 
 translations: $(VENV)/.installed
 	$(BIN)/python scripts/compile_translations.py

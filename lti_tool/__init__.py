@@ -40,7 +40,10 @@ def create_app(
     app.extensions["lti_tool"] = Runtime.build(settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
+    from lti_tool.institution.views import bp as institution_bp
+    from lti_tool.items.views import bp as items_bp
     from lti_tool.lti.views import bp as lti_bp
+    from lti_tool.streams.views import bp as streams_bp
     from lti_tool.web import errors, i18n, lifecycle, security, sessions
     from lti_tool.web.views import bp as web_bp
 
@@ -51,6 +54,9 @@ def create_app(
     errors.init_app(app)
     app.register_blueprint(web_bp)
     app.register_blueprint(lti_bp)
+    app.register_blueprint(items_bp)
+    app.register_blueprint(institution_bp)
+    app.register_blueprint(streams_bp)
     return app
 
 

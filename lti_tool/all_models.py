@@ -3,6 +3,17 @@
 from lti_tool import store
 from lti_tool.access import models as access_models
 from lti_tool.audit import models as audit_models
+from lti_tool.institution import models as institution_models
+from lti_tool.items import models as item_models
 from lti_tool.lti import models as lti_models
+from lti_tool.streams import models as stream_models
 
-__all__ = ["access_models", "audit_models", "lti_models", "store"]
+__all__ = [
+    "access_models",
+    "audit_models",
+    "institution_models",
+    "item_models",
+    "lti_models",
+    "store",
+    "stream_models",
+]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -321,6 +322,55 @@ def roster_sync(context_id: str, registration_id: int | None) -> None:
             )
         counts = sync_course(session, _rt(), courses[0])
         click.echo(json.dumps(counts))
+
+
+# --- live streams ------------------------------------------------------------------------
+
+
+@main.command("nginx-config")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write here (mode 0600), not stdout.")
+@click.option("--rtmp-listen", default="1935", show_default=True)
+@click.option("--http-listen", default="127.0.0.1:8088", show_default=True, help="Signed HLS.")
+@click.option("--hls-path", default="/var/lib/lti-tool/hls", show_default=True)
+@click.option("--work-dir", help="Own pid, logs, temp files and load_module (tests, demo).")
+@click.option("--user", help="The workers' user when nginx starts as root.")
+@click.option("--tool-url", help="Where nginx reaches the tool (default: the base URL).")
+@click.option("--template", is_flag=True, help="Placeholders instead of secrets (deploy/).")
+def nginx_config(
+    out: str | None,
+    rtmp_listen: str,
+    http_listen: str,
+    hls_path: str,
+    work_dir: str | None,
+    user: str | None,
+    tool_url: str | None,
+    template: bool,
+) -> None:
+    """The nginx configuration of the built-in live provider (RTMP in, signed HLS out)."""
+    from lti_tool.streams import nginx
+    from lti_tool.streams.operations import provider_for
+
+    layout = nginx.NginxLayout(
+        rtmp_listen, http_listen, hls_path, work_dir, nginx.RTMP_MODULE if work_dir else None, user
+    )
+    app = _app()
+    settings = app.extensions["lti_tool"].settings
+    try:
+        if template:
+            text = nginx.template(layout, tool_url or "http://127.0.0.1:8000")
+        else:
+            provider = provider_for(settings, app.config["SECRET_KEY"])
+            text = nginx.config_for(
+                provider, layout, tool_url=tool_url or settings.base_url, origin=settings.base_url
+            )
+    except (ToolError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
 
 
 def _audit(session: Session, kind: str, **data: Any) -> None:

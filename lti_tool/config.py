@@ -61,6 +61,11 @@ class Settings:
     school_year_end: str
     pack_path: str | None
     today: str | None
+    stream_provider: str
+    rtmp_url: str | None
+    hls_url: str | None
+    stream_secret: str
+    stream_link_seconds: int
 
     @property
     def https_only(self) -> bool:
@@ -86,6 +91,11 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "school_year_end": _str,
     "pack_path": _optional_str,
     "today": _optional_str,
+    "stream_provider": _str,
+    "rtmp_url": _optional_str,
+    "hls_url": _optional_str,
+    "stream_secret": _str,
+    "stream_link_seconds": _int,
 }
 
 
@@ -109,6 +119,11 @@ def _defaults() -> dict[str, Any]:
         "school_year_end": "07-31",
         "pack_path": None,
         "today": None,
+        "stream_provider": "nginx",
+        "rtmp_url": None,
+        "hls_url": None,
+        "stream_secret": "",
+        "stream_link_seconds": 240,
     }
 
 
@@ -166,6 +181,34 @@ def _check(s: Settings) -> None:
             raise ValueError
     except ValueError:
         raise ConfigError("LTI_TOOL_SCHOOL_YEAR_END must be MM-DD, e.g. 07-31") from None
+    _check_streams(s)
     for name in ("http_timeout_seconds", "jwks_cache_seconds", "max_form_bytes"):
         if getattr(s, name) <= 0:
             raise ConfigError(f"{PREFIX}{name.upper()} must be positive")
+
+
+def _check_streams(s: Settings) -> None:
+    """Live streams: where encoders push (default ``rtmp://<base host>/live``), where viewers
+    fetch signed HLS (default ``<base url>/hls``, nginx in front of the tool) and the secret
+    nginx checks links with (default: derived from the secret key)."""
+    if s.rtmp_url is not None:
+        rtmp = urlsplit(s.rtmp_url)
+        if rtmp.scheme not in {"rtmp", "rtmps"} or not rtmp.netloc or rtmp.query:
+            raise ConfigError("LTI_TOOL_RTMP_URL must be like rtmp://media.example.org/live")
+    if s.hls_url is not None:
+        hls = urlsplit(s.hls_url)
+        if hls.scheme not in {"http", "https"} or not hls.netloc or hls.query or hls.fragment:
+            raise ConfigError("LTI_TOOL_HLS_URL must be like https://media.example.org/hls")
+        if s.https_only and hls.scheme != "https":
+            raise ConfigError("LTI_TOOL_HLS_URL must use https (set LTI_TOOL_DEV=1 for local use)")
+    if not 30 <= s.stream_link_seconds <= 300:
+        raise ConfigError("LTI_TOOL_STREAM_LINK_SECONDS must be between 30 and 300")
+    if s.stream_secret and (
+        len(s.stream_secret) < 32
+        or not s.stream_secret.isascii()
+        or any(c in s.stream_secret for c in "\"'$;{}\\ \t\r\n")
+    ):
+        raise ConfigError(
+            "LTI_TOOL_STREAM_SECRET must be at least 32 characters without quotes, $, ;, "
+            "braces, backslashes or spaces"
+        )

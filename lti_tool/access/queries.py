@@ -62,17 +62,3 @@ def roster(session: Session, course: Course | None) -> Roster:
         )
     )
     return Roster(course.roster_synced_at, members)
-
-
-def names_of(session: Session, registration_id: int, subs: tuple[str, ...]) -> list[str]:
-    """Display names of the people with these platform ids (the id itself if unknown)."""
-    if not subs:
-        return []
-    known = dict(
-        session.execute(
-            select(Person.sub, Person.name).where(
-                Person.registration_id == registration_id, Person.sub.in_(subs)
-            )
-        ).all()
-    )
-    return [known.get(sub) or sub for sub in subs]

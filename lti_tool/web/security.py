@@ -69,8 +69,10 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
         ancestors = "'self' " + platform_origins(app)
+        media = origin_of(runtime().settings.hls_url or "")  # live streams' signed HLS
         response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
+            f"default-src 'self'; connect-src 'self' {media}".rstrip()
+            + "; img-src 'self' data:; media-src 'self' blob:; "
             "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; "
             f"form-action {ancestors.strip()}; frame-ancestors {ancestors.strip()}"
         )

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, g, redirect, render_template, url_for
+from flask_babel import get_locale
 from werkzeug.wrappers import Response
 
 from lti_tool.access import queries
 from lti_tool.access.roster import sync_course
 from lti_tool.errors import Forbidden, NotFound
+from lti_tool.items import queries as item_queries
 from lti_tool.lti.models import DeploymentStatus
 from lti_tool.lti.registrations import list_deployments
 from lti_tool.web.lifecycle import commit, db_session, runtime
@@ -52,12 +54,25 @@ def home() -> str:
     ctx = g.launch
     session = db_session()
     role = ctx.primary_role
+    course = queries.find_course(session, ctx.registration_id, ctx.context_id)
+    locale = str(get_locale() or runtime().settings.default_locale)
     data: dict[str, Any] = {}
     if role == "teacher":
-        course = queries.find_course(session, ctx.registration_id, ctx.context_id)
         data["roster"] = queries.roster(session, course)
-    elif role == "mentor":
-        data["represented"] = queries.names_of(session, ctx.registration_id, ctx.mentor_of)
+        data["items"] = (
+            [] if course is None else item_queries.course_items(session, course.id, locale)
+        )
+    elif role in ("student", "mentor"):
+        subs = (ctx.user_sub,) if role == "student" else ctx.mentor_of
+        concerned = (
+            []
+            if course is None
+            else item_queries.items_concerning(
+                session, ctx.registration_id, course.id, subs, locale
+            )
+        )
+        data["represented"] = concerned
+        data["items"] = [card for student in concerned for card in student.items]
     elif role == "admin":
         data["pending"] = [
             d

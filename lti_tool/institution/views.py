@@ -1,0 +1,131 @@
+"""The administrator's institution settings page: pack, school-year end, privacy contact."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from lti_tool.errors import Forbidden, _
+from lti_tool.institution import operations
+from lti_tool.institution.queries import Institution, builtin_pack, institution_for, parse_month_day
+from lti_tool.lti.context import LaunchContext
+from lti_tool.policy import PackError, Problem
+from lti_tool.web.lifecycle import commit, db_session, runtime
+from lti_tool.web.sessions import launch_required
+
+bp = Blueprint("institution", __name__)
+
+
+def _admin() -> tuple[LaunchContext, Institution]:
+    ctx: LaunchContext = g.launch
+    if not ctx.is_admin:
+        raise Forbidden(_("Only an administrator can change the institution settings."))
+    return ctx, institution_for(db_session(), runtime().settings, ctx.registration_id)
+
+
+def _actor(ctx: LaunchContext) -> str:
+    return f"{ctx.registration_id}:{ctx.user_sub}"
+
+
+def _page(
+    institution: Institution,
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    problems: tuple[Problem, ...] = (),
+    upload_error: str | None = None,
+) -> tuple[str, int]:
+    context: dict[str, Any] = {
+        "institution": institution,
+        "defaults": runtime().settings,
+        "errors": errors or {},
+        "form": form
+        or {
+            "school_year_end": ""
+            if institution.school_year_end_is_default
+            else institution.school_year_end,
+            "privacy_officer_contact": ""
+            if institution.contact_is_default
+            else institution.privacy_officer_contact,
+        },
+        "problems": problems,
+        "upload_error": upload_error,
+        "saved": request.args.get("saved"),
+    }
+    return render_template("admin/settings.html", **context), status
+
+
+@bp.get("/s/<sid>/admin/settings")
+@launch_required
+def settings() -> tuple[str, int]:
+    """What is in force, with forms to change it."""
+    _ctx, institution = _admin()
+    return _page(institution)
+
+
+@bp.post("/s/<sid>/admin/settings")
+@launch_required
+def save_settings() -> Response | tuple[str, int]:
+    """Change the school-year end and the privacy officer's contact (empty: the default)."""
+    ctx, institution = _admin()
+    form = {
+        k: (request.form.get(k) or "").strip()
+        for k in ("school_year_end", "privacy_officer_contact")
+    }
+    errors: dict[str, str] = {}
+    if form["school_year_end"]:
+        try:
+            parse_month_day(form["school_year_end"])
+        except ValueError:
+            errors["school_year_end"] = _("Write the date as MM-DD, for example 07-31.")
+    if len(form["privacy_officer_contact"]) > 255:
+        errors["privacy_officer_contact"] = _("The contact can be at most 255 characters.")
+    if errors:
+        return _page(institution, status=400, errors=errors, form=form)
+    operations.update_settings(
+        db_session(),
+        institution,
+        school_year_end=form["school_year_end"] or None,
+        privacy_officer_contact=form["privacy_officer_contact"] or None,
+        actor=_actor(ctx),
+    )
+    commit()
+    return redirect(url_for("institution.settings", saved="settings"), 303)
+
+
+@bp.post("/s/<sid>/admin/pack")
+@launch_required
+def upload_pack() -> Response | tuple[str, int]:
+    """Install an uploaded pack; a pack with any problem is refused whole and listed."""
+    ctx, institution = _admin()
+    upload = request.files.get("pack")
+    if upload is None or not upload.filename:
+        return _page(institution, status=400, upload_error=_("Choose a pack file to upload."))
+    filename = upload.filename[:255]
+    try:
+        content = upload.read().decode("utf-8")
+    except UnicodeDecodeError:
+        problem = Problem(filename, "", "is not UTF-8 text")
+        return _page(institution, status=400, problems=(problem,))
+    try:
+        operations.install_pack(db_session(), institution, content, filename, actor=_actor(ctx))
+    except PackError as error:
+        return _page(institution, status=400, problems=error.problems)
+    commit()
+    return redirect(url_for("institution.settings", saved="pack"), 303)
+
+
+@bp.post("/s/<sid>/admin/pack/builtin")
+@launch_required
+def builtin() -> Response:
+    """Go back to the pack shipped with the tool."""
+    ctx, institution = _admin()
+    if institution.pack_row_id is not None:
+        operations.use_builtin_pack(
+            db_session(), institution, builtin_pack(runtime().settings), actor=_actor(ctx)
+        )
+        commit()
+    return redirect(url_for("institution.settings", saved="pack"), 303)

@@ -1,0 +1,1 @@
+"""Live streams of items: stream keys, publish callbacks, signed playback (rule G2)."""

@@ -1,0 +1,203 @@
+"""What happens to streams: keys issued and rotated, publishes accepted or refused, viewers
+given short-lived links. Operations flush and audit; the web layer commits.
+
+Who may watch is decided by :func:`lti_tool.access.audience.can_see` only; a stream adds one
+gate: its item must be a stream that is allowed (state ``ready``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.access.audience import can_see
+from lti_tool.audit.operations import record
+from lti_tool.config import Settings
+from lti_tool.db import utcnow
+from lti_tool.errors import Conflict, Forbidden, NotFound, _
+from lti_tool.items.models import Item, ItemState
+from lti_tool.policy import Made
+from lti_tool.streams.models import Stream, StreamState
+from lti_tool.streams.providers import Ingest, LiveProvider, Playback, build
+
+STREAMED = (Made.STREAM, Made.STREAM_AND_RECORDING)
+_DUMMY_HASH = hashlib.sha256(b"no stream").hexdigest()
+
+
+class NotAStream(Conflict):
+    reason = _("This item is a recording, not a live stream.")
+
+
+class StreamNotAllowed(Conflict):
+    reason = _(
+        "This stream is not allowed yet: it needs the confirmations and, where asked, "
+        "everyone's consent first."
+    )
+
+
+class PublishRefused(Forbidden):
+    """nginx is told no; ``code`` says why (audited, never shown to the encoder)."""
+
+    reason = _("Publishing refused.")
+
+
+def stream_secret(settings: Settings, secret_key: str) -> str:
+    """The link secret: configured, or derived from the tool's secret key."""
+    if settings.stream_secret:
+        return settings.stream_secret
+    return hmac.new(secret_key.encode(), b"lti_tool streams", hashlib.sha256).hexdigest()
+
+
+def provider_options(settings: Settings, secret_key: str) -> dict[str, Any]:
+    """The built-in provider's options from the tool's settings (defaults from the base URL)."""
+    host = settings.base_url.split("://", 1)[1].rstrip("/").rsplit(":", 1)[0]
+    return {
+        "rtmp_url": settings.rtmp_url or f"rtmp://{host}/live",
+        "hls_url": settings.hls_url or settings.base_url.rstrip("/") + "/hls",
+        "secret": stream_secret(settings, secret_key),
+        "link_seconds": settings.stream_link_seconds,
+    }
+
+
+def provider_for(settings: Settings, secret_key: str) -> LiveProvider:
+    return build(settings.stream_provider, provider_options(settings, secret_key))
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def refusal(item: Item) -> Conflict | None:
+    """Why ``item`` cannot be streamed now, or None."""
+    if item.made not in STREAMED:
+        return NotAStream()
+    if item.state is not ItemState.READY:
+        return StreamNotAllowed()
+    return None
+
+
+def stream_of(session: Session, item: Item) -> Stream | None:
+    return session.scalar(select(Stream).where(Stream.item_id == item.id))
+
+
+def issue_key(
+    session: Session, item: Item, provider: LiveProvider, *, actor: str
+) -> tuple[Stream, str, Ingest]:
+    """A new secret key for the stream of ``item`` (created on first use); the old key stops
+    working at once. Returns the stream, the key (shown once) and where to push."""
+    problem = refusal(item)
+    if problem is not None:
+        raise problem
+    stream = stream_of(session, item)
+    if stream is None:
+        stream = Stream(item_id=item.id, provider=provider.name, name=secrets.token_urlsafe(18))
+        session.add(stream)
+    key = secrets.token_urlsafe(24)
+    stream.key_hash = _hash(key)
+    stream.key_version = (stream.key_version or 0) + 1
+    stream.key_set_at = utcnow()
+    session.flush()
+    record(
+        session,
+        "stream.key_issued",
+        actor=actor,
+        course_id=item.course_id,
+        subject=item.subject,
+        stream=stream.name,
+        key_version=stream.key_version,
+    )
+    return stream, key, provider.ingest(stream.name, key)
+
+
+def publish(session: Session, name: str, key: str, *, addr: str = "") -> Stream:
+    """nginx's ``on_publish``: only the current key of an allowed item's stream is accepted.
+    A refusal is audited and raised as :class:`PublishRefused`."""
+    stream = session.scalar(select(Stream).where(Stream.name == name)) if name else None
+    matches = hmac.compare_digest(
+        _hash(key), (stream.key_hash if stream is not None else None) or _DUMMY_HASH
+    )
+    code = None
+    if stream is None:
+        code = "unknown-stream"
+    elif not key:
+        code = "no-key"
+    elif not matches:
+        code = "wrong-key"
+    elif refusal(stream.item) is not None:
+        code = "item-not-allowed"
+    if code is not None:
+        item = stream.item if stream is not None else None
+        record(
+            session,
+            "stream.publish_refused",
+            actor="nginx",
+            course_id=item.course_id if item else None,
+            subject=item.subject if item else None,
+            stream=name[:64],
+            reason=code,
+            addr=addr[:64],
+        )
+        raise PublishRefused(detail=code)
+    assert stream is not None
+    stream.state = StreamState.LIVE
+    stream.started_at = utcnow()
+    stream.ended_at = None
+    record(
+        session,
+        "stream.published",
+        actor="nginx",
+        course_id=stream.item.course_id,
+        subject=stream.item.subject,
+        stream=name,
+        key_version=stream.key_version,
+        addr=addr[:64],
+    )
+    return stream
+
+
+def publish_done(session: Session, name: str) -> Stream | None:
+    """nginx's ``on_publish_done``: the stream has ended (nginx writes no ENDLIST)."""
+    stream = session.scalar(select(Stream).where(Stream.name == name)) if name else None
+    if stream is None or stream.state is not StreamState.LIVE:
+        return stream
+    stream.state = StreamState.ENDED
+    stream.ended_at = utcnow()
+    record(
+        session,
+        "stream.ended",
+        actor="nginx",
+        course_id=stream.item.course_id,
+        subject=stream.item.subject,
+        stream=name,
+    )
+    return stream
+
+
+@dataclass(frozen=True)
+class Viewing:
+    """What a viewer's player gets: the stream's state and, while live, a signed link."""
+
+    state: StreamState
+    playback: Playback | None
+
+
+def viewing(session: Session, item: Item, person_id: int | None, provider: LiveProvider) -> Viewing:
+    """For ``person_id`` if they may watch ``item`` now (checked on every call: a student
+    who left the roster, section or group is refused at the next renewal); else NotFound."""
+    if person_id is None or not can_see(session, item, person_id):
+        raise NotFound()
+    problem = refusal(item)
+    if problem is not None:
+        raise problem
+    stream = stream_of(session, item)
+    if stream is None:
+        return Viewing(StreamState.IDLE, None)
+    if stream.state is not StreamState.LIVE:
+        return Viewing(stream.state, None)
+    return Viewing(stream.state, provider.playback(stream.name, f"p{person_id}"))

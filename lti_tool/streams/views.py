@@ -1,0 +1,145 @@
+"""Stream pages: the teacher's key page, the viewer's player and its link renewal (inside a
+launch session), and the media server's callbacks (outside any session, token in the path)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, render_template, request
+from flask_babel import get_locale
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from lti_tool.access.models import Course, Person
+from lti_tool.access.queries import find_course
+from lti_tool.errors import Forbidden, NotFound, _
+from lti_tool.items.models import Item
+from lti_tool.items.queries import card, get_item
+from lti_tool.lti.context import LaunchContext
+from lti_tool.streams import operations
+from lti_tool.streams.providers import LiveProvider
+from lti_tool.web.lifecycle import commit, db_session, runtime
+from lti_tool.web.sessions import launch_required
+
+bp = Blueprint("streams", __name__)
+
+RENEW_SECONDS = 120
+STATES = {"idle": _("Not started yet"), "live": _("Live"), "ended": _("Ended")}
+
+
+@bp.app_context_processor
+def _labels() -> dict[str, Any]:
+    return {"stream_states": STATES}
+
+
+def _provider() -> LiveProvider:
+    return operations.provider_for(runtime().settings, current_app.config["SECRET_KEY"])
+
+
+def _item(ctx: LaunchContext, item_id: int) -> Item:
+    course: Course | None = find_course(db_session(), ctx.registration_id, ctx.context_id)
+    if course is None:
+        raise NotFound()
+    return get_item(db_session(), course.id, item_id)
+
+
+def _person_id(ctx: LaunchContext) -> int | None:
+    return db_session().scalar(
+        select(Person.id).where(
+            Person.registration_id == ctx.registration_id, Person.sub == ctx.user_sub
+        )
+    )
+
+
+def _teacher_item(item_id: int) -> tuple[LaunchContext, Item]:
+    ctx: LaunchContext = g.launch
+    if not ctx.is_teacher:
+        raise Forbidden(_("Only teachers of this course can set up recordings and streams."))
+    item = _item(ctx, item_id)
+    problem = operations.refusal(item)
+    if problem is not None:
+        raise problem
+    return ctx, item
+
+
+@bp.route("/s/<sid>/items/<int:item_id>/stream", methods=["GET", "POST"])
+@launch_required
+def setup(item_id: int) -> str:
+    """The teacher's page: where to push; a new secret key on POST (shown this once)."""
+    ctx, item = _teacher_item(item_id)
+    session = db_session()
+    context: dict[str, Any] = {"item": item, "key": None, "ingest": None}
+    if request.method == "POST":
+        actor = f"{ctx.registration_id}:{ctx.user_sub}"
+        issued, key, ingest = operations.issue_key(session, item, _provider(), actor=actor)
+        commit()
+        context.update(stream=issued, key=key, ingest=ingest)
+    else:
+        existing = operations.stream_of(session, item)
+        context.update(stream=existing)
+        if existing is not None:
+            context["ingest"] = _provider().ingest(existing.name, "KEY")
+    return render_template("streams/setup.html", **context)
+
+
+def _card(item: Item) -> Any:
+    """The item as its pages describe it (audience, retention) for the G2 notice."""
+    return card(item, str(get_locale() or runtime().settings.default_locale))
+
+
+@bp.get("/s/<sid>/items/<int:item_id>/watch")
+@launch_required
+def watch(item_id: int) -> str:
+    """The player: the launch session and the item's audience decide, on every request."""
+    ctx: LaunchContext = g.launch
+    item = _item(ctx, item_id)
+    state = operations.viewing(db_session(), item, _person_id(ctx), _provider()).state
+    return render_template(
+        "streams/watch.html", card=_card(item), state=state.value, renew=RENEW_SECONDS
+    )
+
+
+@bp.get("/s/<sid>/items/<int:item_id>/watch/link")
+@launch_required
+def link(item_id: int) -> Response:
+    """A fresh signed playlist URL while the viewer may still watch (the player renews)."""
+    ctx: LaunchContext = g.launch
+    item = _item(ctx, item_id)
+    seen = operations.viewing(db_session(), item, _person_id(ctx), _provider())
+    body: dict[str, Any] = {"state": seen.state.value, "renew_in": RENEW_SECONDS}
+    if seen.playback is not None:
+        body.update(url=seen.playback.url, expires=seen.playback.expires)
+    return jsonify(body)
+
+
+def _callback(token: str) -> None:
+    if not _provider().accepts_callback(token):
+        raise NotFound()
+
+
+@bp.post("/streams/nginx/<token>/on_publish")
+def on_publish(token: str) -> tuple[str, int]:
+    """nginx-rtmp asks whether a publish may start: 2xx yes, 403 no (audited)."""
+    _callback(token)
+    session = db_session()
+    try:
+        operations.publish(
+            session,
+            request.form.get("name", ""),
+            request.form.get("key", ""),
+            addr=request.form.get("addr", ""),
+        )
+    except operations.PublishRefused:
+        commit()  # keep the audit event of the refusal
+        return "refused", 403
+    commit()
+    return "ok", 200
+
+
+@bp.post("/streams/nginx/<token>/on_publish_done")
+def on_publish_done(token: str) -> tuple[str, int]:
+    """nginx-rtmp reports that a publish ended."""
+    _callback(token)
+    operations.publish_done(db_session(), request.form.get("name", ""))
+    commit()
+    return "ok", 200
