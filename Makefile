@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: setup player demo test lint unit-sqlite unit-postgres bench translations clean
+.PHONY: setup player demo test lint bench translations clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)

@@ -10,11 +10,11 @@ import datetime as dt
 import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Enum, MetaData, create_engine, event
+from sqlalchemy import Enum, MetaData, create_engine, event, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -112,3 +112,24 @@ def is_sqlite_busy(exc: BaseException) -> bool:
     """True for SQLite's "database is locked": a read-then-write transaction lost a race to
     another writer (WAL snapshots cannot wait it out); the transaction may simply be retried."""
     return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
+T = TypeVar("T")
+
+
+def get_or_create(session: Session, model: type[T], defaults: dict[str, Any], **keys: Any) -> T:
+    """The row of ``model`` with ``keys``, added with ``defaults`` if absent; safe when another
+    transaction adds the same row at the same moment (a savepoint absorbs the conflict)."""
+    query = select(model).filter_by(**keys)
+    row = session.scalar(query)
+    if row is not None:
+        return row
+    try:
+        with session.begin_nested():
+            row = model(**keys, **defaults)
+            session.add(row)
+    except IntegrityError:
+        row = session.scalar(query)
+        if row is None:
+            raise
+    return row

@@ -1,17 +1,21 @@
 """``lti-tool demo``: the tool on its embedded defaults next to the development LMS.
 
-Serves the development LMS in this process and the tool (gunicorn, SQLite, dev mode) beside it,
-registers the tool in the LMS by Dynamic Registration on first start, and prints where to click.
+Serves the development LMS in this process, the tool (gunicorn, SQLite, dev mode) and nginx for
+live streams (RTMP in, signed HLS out) beside it, registers the tool in the LMS by Dynamic
+Registration on first start, and prints where to click.
 Both run on ``localhost`` (one site), as an LMS and a tool on one domain would.
 """
 
 from __future__ import annotations
 
+import getpass
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import click
 import requests
@@ -33,10 +37,49 @@ def _wait(url: str, child: subprocess.Popen[bytes], seconds: float = 60) -> None
     raise click.ClickException(f"{url} did not come up within {seconds:.0f} s")
 
 
+def _start_nginx(env: dict[str, str], rtmp_port: int, http_port: int) -> subprocess.Popen[bytes]:
+    """nginx with the tool's generated configuration, its files under instance/nginx."""
+    from lti_tool import create_app
+    from lti_tool.streams import nginx
+    from lti_tool.streams.operations import provider_for
+
+    if not shutil.which("nginx") or not Path(nginx.RTMP_MODULE).exists():
+        raise click.ClickException("nginx with the RTMP module is missing: make setup installs it")
+    work = PROJECT_ROOT / "instance" / "nginx"
+    (work / "hls").mkdir(parents=True, exist_ok=True)
+    root = os.geteuid() == 0
+    if root:  # nginx workers run as another user than the master
+        for folder in (work, work / "hls"):
+            folder.chmod(0o777)
+    app = create_app(environ=env)
+    with app.app_context():
+        provider = provider_for(app.extensions["lti_tool"].settings, app.config["SECRET_KEY"])
+    layout = nginx.NginxLayout(
+        rtmp_listen=f"127.0.0.1:{rtmp_port}",
+        http_listen=f"127.0.0.1:{http_port}",
+        hls_path=str(work / "hls"),
+        work_dir=str(work),
+        user=getpass.getuser() if root else None,
+    )
+    base_url = env["LTI_TOOL_BASE_URL"]
+    conf = work / "nginx.conf"
+    conf.write_text(nginx.config_for(provider, layout, tool_url=base_url, origin=base_url))
+    app.extensions["lti_tool"].db.engine.dispose()
+    return subprocess.Popen(  # noqa: S603 - fixed arguments
+        ["nginx", "-e", str(work / "error.log"), "-c", str(conf), "-g", "daemon off;"]  # noqa: S607
+    )
+
+
+def _stop(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt  # a terminated demo stops its children like Ctrl-C does
+
+
 @click.command()
 @click.option("--port", default=5000, show_default=True, help="Port of the tool.")
 @click.option("--lms-port", default=5001, show_default=True, help="Port of the development LMS.")
-def demo(port: int, lms_port: int) -> None:
+@click.option("--rtmp-port", default=1935, show_default=True, help="Where encoders push streams.")
+@click.option("--hls-port", default=8088, show_default=True, help="Where viewers fetch streams.")
+def demo(port: int, lms_port: int, rtmp_port: int, hls_port: int) -> None:
     """Run the demo: development LMS + tool on SQLite; Ctrl-C stops both."""
     from lti_tool.devlms import create_devlms_app
     from lti_tool.devlms.cli import serve_in_thread
@@ -46,11 +89,19 @@ def demo(port: int, lms_port: int) -> None:
     lms_app = create_devlms_app(str(PROJECT_ROOT / "instance" / "devlms"), lms_url)
     lms = lms_app.extensions["devlms"]
     server, _thread = serve_in_thread(lms_app, "localhost", lms_port)
-    env = {**os.environ, "LTI_TOOL_DEV": "1", "LTI_TOOL_BASE_URL": tool}
+    env = {
+        **os.environ,
+        "LTI_TOOL_DEV": "1",
+        "LTI_TOOL_BASE_URL": tool,
+        "LTI_TOOL_RTMP_URL": f"rtmp://localhost:{rtmp_port}/live",
+        "LTI_TOOL_HLS_URL": f"http://localhost:{hls_port}/hls",
+    }
     child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "lti_tool.cli", "serve", "--host", "localhost", "--port", str(port)],
         env=env,
     )
+    media = _start_nginx(env, rtmp_port, hls_port)
+    signal.signal(signal.SIGTERM, _stop)
     try:
         _wait(f"{tool}/healthz", child)
         if not lms.tools.all():
@@ -58,14 +109,16 @@ def demo(port: int, lms_port: int) -> None:
             click.echo("Registered the tool in the development LMS (Dynamic Registration).")
         click.echo(
             f"\n  Demo ready. Open {lms_url}/ and launch as the teacher, a student or the parent."
-            f"\n  Tool: {tool}/   Stop with Ctrl-C.\n"
+            f"\n  Tool: {tool}/   Live streams: rtmp://localhost:{rtmp_port}/live (keys in the"
+            f" tool)\n  Stop with Ctrl-C.\n"
         )
-        while child.poll() is None:
+        while child.poll() is None and media.poll() is None:
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
         server.shutdown()
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-            child.wait(timeout=15)
+        for process in (child, media):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=15)

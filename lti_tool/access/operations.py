@@ -4,46 +4,26 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_tool.access.models import Course, CourseGroup, GroupKind, GroupMember, Membership, Person
-from lti_tool.db import utcnow
+from lti_tool.db import get_or_create, utcnow
 from lti_tool.lti.context import LaunchContext, normalise_roles
-
-T = TypeVar("T")
-
-
-def _get_or_create(session: Session, model: type[T], defaults: dict[str, Any], **keys: Any) -> T:
-    """The row with ``keys``, created with ``defaults`` if absent (safe under concurrency)."""
-    query = select(model).filter_by(**keys)
-    row = session.scalar(query)
-    if row is not None:
-        return row
-    try:
-        with session.begin_nested():
-            row = model(**keys, **defaults)
-            session.add(row)
-    except IntegrityError:
-        row = session.scalar(query)
-        if row is None:
-            raise
-    return row
 
 
 def course_for(session: Session, registration_id: int, context_id: str) -> Course:
     """The course of a platform context, created on first sight."""
-    return _get_or_create(
+    return get_or_create(
         session, Course, {}, registration_id=registration_id, context_id=context_id
     )
 
 
 def person_for(session: Session, registration_id: int, sub: str) -> Person:
     """The person with platform user id ``sub``, created on first sight."""
-    return _get_or_create(session, Person, {}, registration_id=registration_id, sub=sub)
+    return get_or_create(session, Person, {}, registration_id=registration_id, sub=sub)
 
 
 def launch_fingerprint(ctx: LaunchContext) -> str:
@@ -93,7 +73,7 @@ def record_launch(session: Session, ctx: LaunchContext) -> None:
     course.title = ctx.context_title or course.title
     course.label = ctx.context_label or course.label
     course.nrps_url = ctx.nrps_url or course.nrps_url
-    membership = _get_or_create(
+    membership = get_or_create(
         session, Membership, {"roles": sorted(ctx.roles)}, course_id=course.id, person_id=person.id
     )
     membership.roles = sorted(ctx.roles)
@@ -117,7 +97,7 @@ def _set_groups(
         )
     }
     for external_id in wanted - groups.keys():
-        groups[external_id] = _get_or_create(
+        groups[external_id] = get_or_create(
             session,
             CourseGroup,
             {"name": external_id},

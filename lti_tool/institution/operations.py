@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_tool.audit.operations import record
+from lti_tool.db import get_or_create
 from lti_tool.institution.models import GuidelinePack, RegistrationSettings
 from lti_tool.institution.queries import Institution, PackSource, parsed_pack
 from lti_tool.policy import Pack
@@ -16,43 +15,17 @@ from lti_tool.policy import Pack
 
 def pack_row(session: Session, source: PackSource) -> GuidelinePack:
     """The stored row of ``source``'s pack, added on first use (safe under concurrency)."""
-    query = select(GuidelinePack).where(GuidelinePack.digest == source.pack.digest)
-    row = session.scalar(query)
-    if row is not None:
-        return row
-    try:
-        with session.begin_nested():
-            row = GuidelinePack(
-                digest=source.pack.digest,
-                name=source.pack.name,
-                version=source.pack.version,
-                source=source.source[:255],
-                content=source.content,
-            )
-            session.add(row)
-    except IntegrityError:
-        row = session.scalar(query)
-        if row is None:
-            raise
-    return row
+    defaults = {
+        "name": source.pack.name,
+        "version": source.pack.version,
+        "source": source.source[:255],
+        "content": source.content,
+    }
+    return get_or_create(session, GuidelinePack, defaults, digest=source.pack.digest)
 
 
 def _settings_row(session: Session, registration_id: int) -> RegistrationSettings:
-    query = select(RegistrationSettings).where(
-        RegistrationSettings.registration_id == registration_id
-    )
-    row = session.scalar(query)
-    if row is not None:
-        return row
-    try:
-        with session.begin_nested():
-            row = RegistrationSettings(registration_id=registration_id)
-            session.add(row)
-    except IntegrityError:
-        row = session.scalar(query)
-        if row is None:
-            raise
-    return row
+    return get_or_create(session, RegistrationSettings, {}, registration_id=registration_id)
 
 
 def _pack_json(pack: Pack) -> dict[str, str]:

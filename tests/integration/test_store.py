@@ -55,25 +55,11 @@ def test_launches_work_with_redis(tool_settings: dict, lms) -> None:
     """Login on one app instance, launch on another (two 'workers' sharing only Redis)."""
     from lti_tool import create_app
     from tests.support.browser import Browser
-    from tests.support.fixtures import CLIENT_ID, DEPLOYMENT_ID
+    from tests.support.fixtures import register
 
     settings = {**tool_settings, "redis_url": "redis://127.0.0.1:6379/0"}
     first, second = create_app(settings, environ={}), create_app(settings, environ={})
-    from lti_tool.lti.models import DeploymentStatus
-    from lti_tool.lti.registrations import add_deployment, add_registration
-
-    lms.add_tool(CLIENT_ID, DEPLOYMENT_ID, settings["base_url"])
-    with first.extensions["lti_tool"].db.transaction() as session:
-        r = add_registration(
-            session,
-            issuer=lms.issuer,
-            client_id=CLIENT_ID,
-            auth_login_url=lms.url("/auth"),
-            auth_token_url=lms.url("/token"),
-            jwks_url=lms.url("/.well-known/jwks.json"),
-            https_only=False,
-        )
-        add_deployment(session, r, DEPLOYMENT_ID, DeploymentStatus.APPROVED)
+    register(first, lms)
     one = Browser(first.test_client(), lms)
     fields = one.authorize(one.login("t-tess"))
     other_worker = second.test_client()

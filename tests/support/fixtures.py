@@ -55,9 +55,8 @@ def app(tool_settings: dict[str, Any]) -> Iterator[Flask]:
     app.extensions["lti_tool"].db.engine.dispose()
 
 
-@pytest.fixture
-def registered(app: Flask, lms: DevLms) -> DevLms:
-    """The LMS and the tool know each other (by hand, with an approved deployment)."""
+def register(app: Flask, lms: DevLms) -> DevLms:
+    """Make the LMS and the tool know each other (by hand, with an approved deployment)."""
     from lti_tool.lti.models import DeploymentStatus
     from lti_tool.lti.registrations import add_deployment, add_registration
 
@@ -75,6 +74,12 @@ def registered(app: Flask, lms: DevLms) -> DevLms:
         )
         add_deployment(session, registration, DEPLOYMENT_ID, DeploymentStatus.APPROVED)
     return lms
+
+
+@pytest.fixture
+def registered(app: Flask, lms: DevLms) -> DevLms:
+    """The LMS and the tool know each other."""
+    return register(app, lms)
 
 
 @pytest.fixture
