@@ -12,48 +12,17 @@ both, so client cost is the same on both sides. Prints both rates and the ratio 
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import requests
+from common import CLIENT_ID, ROOT, free_port, start_tool, stop_process, wait_up
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from lti_tool import create_app  # noqa: E402
-from lti_tool.devlms import create_devlms_app  # noqa: E402
-from lti_tool.devlms.cli import serve_in_thread  # noqa: E402
-from lti_tool.lti.models import DeploymentStatus  # noqa: E402
-from lti_tool.lti.registrations import add_deployment, add_registration  # noqa: E402
-from lti_tool.migrations import upgrade  # noqa: E402
-
-CLIENT_ID, DEPLOYMENT_ID = "bench-client", "bench-deployment"
 USERS = ["t-tess", "s-anna", "s-bram", "s-chloe", "s-daan", "s-eva", "p-petra"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_up(url: str) -> None:
-    for _ in range(200):
-        try:
-            if requests.get(url, timeout=1).status_code < 500:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise SystemExit(f"{url} did not start")
 
 
 def run_load(seconds: float, threads: int, one: Callable[[requests.Session, int], None]) -> float:
@@ -94,60 +63,10 @@ def main() -> None:
     parser.add_argument("--redis-url", default=None)
     args = parser.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="lti-bench-"))
-    lms_port, tool_port, floor_port = free_port(), free_port(), free_port()
-    lms_app = create_devlms_app(str(tmp / "devlms"), f"http://127.0.0.1:{lms_port}")
-    lms = lms_app.extensions["devlms"]
-    serve_in_thread(lms_app, "127.0.0.1", lms_port)
-    tool_url = f"http://127.0.0.1:{tool_port}"
-    env = {
-        **os.environ,
-        "LTI_TOOL_DEV": "1",
-        "LTI_TOOL_BASE_URL": tool_url,
-        "LTI_TOOL_DATABASE_URL": args.database_url or f"sqlite:///{tmp / 'tool.sqlite3'}",
-        "LTI_TOOL_INSTANCE_PATH": str(tmp / "instance"),
-        "LTI_TOOL_SECRET_KEY": "bench-secret-key-bench-secret-key-0123456789",
-    }
-    if args.redis_url:
-        env["LTI_TOOL_REDIS_URL"] = args.redis_url
-    settings = {
-        k[len("LTI_TOOL_") :].lower(): v for k, v in env.items() if k.startswith("LTI_TOOL_")
-    }
-    settings["dev"] = True
-    tool_app = create_app(settings, environ={})
-    upgrade(tool_app.extensions["lti_tool"].db.engine)
-    with tool_app.extensions["lti_tool"].db.transaction() as session:
-        registration = add_registration(
-            session,
-            issuer=lms.issuer,
-            client_id=CLIENT_ID,
-            auth_login_url=lms.url("/auth"),
-            auth_token_url=lms.url("/token"),
-            jwks_url=lms.url("/.well-known/jwks.json"),
-            https_only=False,
-        )
-        add_deployment(session, registration, DEPLOYMENT_ID, DeploymentStatus.APPROVED)
-    tool_app.extensions["lti_tool"].db.engine.dispose()
-    lms.add_tool(CLIENT_ID, DEPLOYMENT_ID, tool_url)
-
+    tool = start_tool(args.workers, database_url=args.database_url, redis_url=args.redis_url)
+    lms, tool_url, env = tool.lms, tool.url, tool.env
+    floor_port = free_port()
     exe = [sys.executable, "-m"]
-    tool = subprocess.Popen(
-        [
-            *exe,
-            "lti_tool.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(tool_port),
-            "--workers",
-            str(args.workers),
-            "--no-migrate",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     floor = subprocess.Popen(
         [
             *exe,
@@ -173,7 +92,6 @@ def main() -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_up(f"{tool_url}/healthz")
         wait_up(f"http://127.0.0.1:{floor_port}/launch")
 
         def launch(session: requests.Session, n: int) -> None:
@@ -222,9 +140,8 @@ def main() -> None:
         print(f"  floor (verify+render)/s : {floor_rate:8.1f}")
         print(f"  ratio           : {launches / floor_rate:8.2f}  (target >= 0.60)")
     finally:
-        for child in (tool, floor):
-            child.terminate()
-            child.wait(10)
+        stop_process(floor)
+        tool.stop()
 
 
 if __name__ == "__main__":

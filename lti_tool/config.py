@@ -61,6 +61,7 @@ class Settings:
     school_year_end: str
     pack_path: str | None
     today: str | None
+    roster_max_age_minutes: int
     stream_provider: str
     rtmp_url: str | None
     hls_url: str | None
@@ -91,6 +92,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "school_year_end": _str,
     "pack_path": _optional_str,
     "today": _optional_str,
+    "roster_max_age_minutes": _int,
     "stream_provider": _str,
     "rtmp_url": _optional_str,
     "hls_url": _optional_str,
@@ -119,6 +121,7 @@ def _defaults() -> dict[str, Any]:
         "school_year_end": "07-31",
         "pack_path": None,
         "today": None,
+        "roster_max_age_minutes": 60,
         "stream_provider": "nginx",
         "rtmp_url": None,
         "hls_url": None,
@@ -162,6 +165,8 @@ def load_settings(
 def _check(s: Settings) -> None:
     if not 0 <= s.launch_leeway_seconds <= 180:
         raise ConfigError("LTI_TOOL_LAUNCH_LEEWAY_SECONDS must be between 0 and 180")
+    if s.roster_max_age_minutes < 0:
+        raise ConfigError("LTI_TOOL_ROSTER_MAX_AGE_MINUTES must be 0 (off) or more")
     if s.session_hours < 1:
         raise ConfigError("LTI_TOOL_SESSION_HOURS must be at least 1")
     if s.default_locale not in {"nl", "en"}:

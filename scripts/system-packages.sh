@@ -7,6 +7,7 @@ command -v nginx >/dev/null || need+=(nginx)
 command -v ffmpeg >/dev/null || need+=(ffmpeg)
 command -v chromium >/dev/null || need+=(chromium)
 command -v msgfmt >/dev/null || need+=(gettext)
+command -v wrk >/dev/null || need+=(wrk)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "Missing system packages: ${need[*]} (run as root: apt-get install ${need[*]})" >&2

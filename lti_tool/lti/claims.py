@@ -31,6 +31,8 @@ NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.r
 # Custom parameters we register; Canvas substitutes the variables, others leave them unset.
 CUSTOM_SECTION_IDS = "canvas_section_ids"
 CUSTOM_GROUP_IDS = "canvas_group_ids"
+# Set by our own deep-linking responses: the item a placed link opens (never registered).
+CUSTOM_ITEM = "lti_tool_item"
 CUSTOM_PARAMETERS = {
     CUSTOM_SECTION_IDS: "$Canvas.course.sectionIds",
     CUSTOM_GROUP_IDS: "$Canvas.group.contextIds",

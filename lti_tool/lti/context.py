@@ -48,6 +48,7 @@ class LaunchContext:
     return_url: str | None = None
     deep_link: DeepLinkSettings | None = None
     platform_product: str = ""
+    target_item_id: int | None = None
 
     @property
     def is_teacher(self) -> bool:
@@ -117,6 +118,15 @@ def _id_list(custom: dict[str, Any], key: str) -> tuple[str, ...]:
     return tuple(sorted({part.strip() for part in raw.split(",") if part.strip()}))
 
 
+def _item_id(custom: dict[str, Any]) -> int | None:
+    """The item a placed link targets (custom ``lti_tool_item``); anything but a plain positive
+    integer is ignored."""
+    raw = custom.get(c.CUSTOM_ITEM)
+    if not isinstance(raw, str) or not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        return None
+    return int(raw) or None
+
+
 def _str(value: Any, limit: int = 255) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
@@ -167,6 +177,7 @@ def build_context(registration_id: int, product: str, token: dict[str, Any]) -> 
         return_url=_str(presentation.get("return_url"), 2048) or None,
         deep_link=deep_link,
         platform_product=product,
+        target_item_id=_item_id(custom) if isinstance(custom, dict) else None,
     )
 
 

@@ -49,10 +49,10 @@ def signing_key(session: Session) -> ToolKey:
     keys = active_keys(session)
     if keys:
         return keys[0]
-    with Session(session.get_bind()) as own, own.begin():
-        if not active_keys(own):
-            create_key(own)
-    return active_keys(session)[0]
+    with Session(session.get_bind(), expire_on_commit=False) as own, own.begin():
+        existing = active_keys(own)
+        key = existing[0] if existing else create_key(own)
+    return key  # detached; the caller's snapshot may predate it
 
 
 def retire_previous(session: Session) -> list[str]:

@@ -10,29 +10,53 @@ from flask import (
     Blueprint,
     abort,
     g,
+    has_request_context,
     jsonify,
     redirect,
     render_template,
     request,
     url_for,
 )
+from flask_babel import gettext
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from lti_tool.access.audience import can_see
+from lti_tool.access.models import Course, Person
 from lti_tool.access.operations import record_launch
+from lti_tool.access.queries import find_course
 from lti_tool.audit.operations import record as audit
 from lti_tool.db import is_sqlite_busy
-from lti_tool.errors import DeploymentPending, Forbidden, LaunchError
+from lti_tool.errors import DeploymentPending, Forbidden, LaunchError, NotFound, _
+from lti_tool.items.models import Item, ItemState
 from lti_tool.lti import claims as c
 from lti_tool.lti import deep_linking, dynamic_registration, keys, login, registrations
 from lti_tool.lti.context import LaunchContext
 from lti_tool.lti.launch import validate
+from lti_tool.policy.facts import Made
 from lti_tool.web import sessions
 from lti_tool.web.lifecycle import commit, db_session, runtime
 from lti_tool.web.security import forget_origins, origin_of, set_cookie
 
 bp = Blueprint("lti", __name__)
 log = logging.getLogger(__name__)
+
+# Notices a landing page shows, by the code in its ``notice`` query parameter.
+NOTICES = {
+    "item-unavailable": _(
+        "The recording or stream this link opens is not available to you. "
+        "This page shows what the course has for you."
+    ),
+}
+STREAMED = (Made.STREAM, Made.STREAM_AND_RECORDING)
+
+
+@bp.app_context_processor
+def _notice() -> dict[str, Any]:
+    code = request.args.get("notice") if has_request_context() else None
+    return {"launch_notice": NOTICES[code]} if code in NOTICES else {}
 
 
 def _params() -> dict[str, str]:
@@ -102,7 +126,12 @@ def launch() -> Response:
                 raise
     browser_key = request.cookies.get(sessions.BROWSER_COOKIE) or secrets.token_urlsafe(32)
     sid = sessions.create(ctx, browser_key)
-    target = "lti.deep_link" if ctx.deep_link is not None else "web.home"
+    if ctx.deep_link is not None:
+        target = "lti.deep_link"
+    elif ctx.target_item_id is not None:
+        target = "lti.open_item"
+    else:
+        target = "web.home"
     response = redirect(url_for(target, sid=sid), 303)
     set_cookie(response, sessions.BROWSER_COOKIE, browser_key, sessions.BROWSER_COOKIE_AGE)
     response.delete_cookie(
@@ -242,32 +271,92 @@ def register(invite: str | None = None) -> str:
     return render_template("lti/registered.html", registration=registration)
 
 
+def _course_items(session: Session, course: Course | None) -> list[Item]:
+    """The items of the launch's course a link can open: not cancelled, newest first."""
+    if course is None:
+        return []
+    return list(
+        session.scalars(
+            select(Item)
+            .where(Item.course_id == course.id, Item.state != ItemState.CANCELLED)
+            .order_by(Item.created_at.desc(), Item.id.desc())
+        )
+    )
+
+
 @bp.route("/s/<sid>/deep-link", methods=["GET", "POST"])
 @sessions.launch_required
 def deep_link() -> Any:
-    """A teacher picks what to place in the course; we answer with a signed response."""
+    """A teacher picks what to place in the course (the course overview or one of its items);
+    we answer with a signed response."""
     ctx = g.launch
     if ctx.deep_link is None or not ctx.is_teacher:
         raise Forbidden("Only a teacher adding content to a course can do this.")
-    if request.method == "GET":
-        return render_template("lti/deep_link.html")
     session = db_session()
+    course = find_course(session, ctx.registration_id, ctx.context_id)
+    if request.method == "GET":
+        return render_template("lti/deep_link.html", items=_course_items(session, course))
+    chosen = request.form.get("target", "course")
+    title = request.form.get("title", "").strip()[:200]
+    custom = {"lti_tool_page": "course"}
+    item_id = None
+    if chosen != "course":
+        item_id = int(chosen) if chosen.isascii() and chosen.isdigit() and len(chosen) <= 18 else 0
+        found = {i.id: i for i in _course_items(session, course)}.get(item_id)
+        if found is None:
+            raise NotFound()  # another course's item is just as absent as a missing one
+        custom = {c.CUSTOM_ITEM: str(found.id)}
+        title = title or found.title
     registration = registrations.get_registration(session, ctx.registration_id)
-    item = deep_linking.resource_link_item(
+    content = deep_linking.resource_link_item(
         url=runtime().launch_url,
-        title=request.form.get("title", "").strip()[:200] or dynamic_registration.TOOL_NAME,
+        title=title or gettext("Recordings & streams"),
         text="",
-        custom={"lti_tool_page": "course"},
+        custom=custom,
     )
-    token = deep_linking.response_jwt(session, registration, ctx, [item])
+    token = deep_linking.response_jwt(session, registration, ctx, [content])
     audit(
         session,
         "deep_link.placed",
         actor=f"{ctx.registration_id}:{ctx.user_sub}",
         registration_id=ctx.registration_id,
-        title=item["title"],
+        title=content["title"],
+        item_id=item_id,
     )
     commit()
     return render_template(
         "lti/deep_link_return.html", return_url=ctx.deep_link.return_url, jwt=token
     )
+
+
+@bp.get("/s/<sid>/open")
+@sessions.launch_required
+def open_item() -> Response:
+    """Where a placed link to one item lands: teachers on the item's page, its audience on the
+    player (streams) or the item's page (recordings); anyone else, and an id that is not an
+    item of this course, on the home page with a notice."""
+    ctx: LaunchContext = g.launch
+    session = db_session()
+    course = find_course(session, ctx.registration_id, ctx.context_id)
+    item = (
+        session.scalar(
+            select(Item).where(Item.id == ctx.target_item_id, Item.course_id == course.id)
+        )
+        if course is not None and ctx.target_item_id is not None
+        else None
+    )
+    if item is not None:
+        if ctx.is_teacher:
+            return redirect(url_for("items.show", item_id=item.id), 303)
+        viewers = [ctx.user_sub] if ctx.is_student else list(ctx.mentor_of) if ctx.is_mentor else []
+        for sub in viewers:
+            person = session.scalar(
+                select(Person.id).where(
+                    Person.registration_id == ctx.registration_id, Person.sub == sub
+                )
+            )
+            if person is not None and can_see(session, item, person):
+                watch = ctx.is_student and item.made in STREAMED
+                target = "streams.watch" if watch else "items.show"
+                return redirect(url_for(target, item_id=item.id), 303)
+    return redirect(url_for("web.home", notice="item-unavailable"), 303)

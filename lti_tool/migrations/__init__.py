@@ -15,6 +15,9 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session
+
+from lti_tool.lti.keys import signing_key
 
 HERE = Path(__file__).parent
 ADVISORY_LOCK_ID = 0x4C544954  # "LTIT"
@@ -53,7 +56,8 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database at ``engine`` to ``revision`` under the migration lock."""
+    """Bring the database at ``engine`` to ``revision`` under the migration lock, and make sure
+    the tool has a signing key (so no request ever has to create one mid-transaction)."""
     url = engine.url.render_as_string(hide_password=False)
     database = make_url(url).database
     if engine.dialect.name == "sqlite" and database and database != ":memory:":
@@ -62,3 +66,6 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         config = alembic_config(url)
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
+    if revision == "head":
+        with Session(engine) as session, session.begin():
+            signing_key(session)

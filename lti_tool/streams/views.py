@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from lti_tool.access.models import Course, Person
 from lti_tool.access.queries import find_course
+from lti_tool.access.roster import refresh_if_stale
 from lti_tool.errors import Forbidden, NotFound, _
 from lti_tool.items.models import Item
 from lti_tool.items.queries import card, get_item
@@ -82,6 +83,14 @@ def setup(item_id: int) -> str:
     return render_template("streams/setup.html", **context)
 
 
+def _fresh_roster(item: Item) -> None:
+    """Leavers lose access within the roster freshness, even with a session still open."""
+    session = db_session()
+    course = session.get(Course, item.course_id)
+    if course is not None and refresh_if_stale(session, runtime(), course):
+        commit()
+
+
 def _card(item: Item) -> Any:
     """The item as its pages describe it (audience, retention) for the G2 notice."""
     return card(item, str(get_locale() or runtime().settings.default_locale))
@@ -93,6 +102,7 @@ def watch(item_id: int) -> str:
     """The player: the launch session and the item's audience decide, on every request."""
     ctx: LaunchContext = g.launch
     item = _item(ctx, item_id)
+    _fresh_roster(item)
     state = operations.viewing(db_session(), item, _person_id(ctx), _provider()).state
     return render_template(
         "streams/watch.html", card=_card(item), state=state.value, renew=RENEW_SECONDS
@@ -105,6 +115,7 @@ def link(item_id: int) -> Response:
     """A fresh signed playlist URL while the viewer may still watch (the player renews)."""
     ctx: LaunchContext = g.launch
     item = _item(ctx, item_id)
+    _fresh_roster(item)
     seen = operations.viewing(db_session(), item, _person_id(ctx), _provider())
     body: dict[str, Any] = {"state": seen.state.value, "renew_in": RENEW_SECONDS}
     if seen.playback is not None:

@@ -61,7 +61,12 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def _db_down(exc: OperationalError) -> Any:
-        log.error("database unavailable: %s", type(exc.orig).__name__)
+        log.error(
+            "database unavailable on %s %s: %s",
+            request.method,
+            request.path,
+            str(exc.orig).splitlines()[0][:200],
+        )
         return render_error(503, "The tool is temporarily unavailable. Try again in a minute.")
 
     @app.errorhandler(Exception)

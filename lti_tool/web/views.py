@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from werkzeug.wrappers import Response
 
 from lti_tool.access import queries
-from lti_tool.access.roster import sync_course
+from lti_tool.access.roster import refresh_if_stale, sync_course
 from lti_tool.errors import Forbidden, NotFound
 from lti_tool.items import queries as item_queries
 from lti_tool.lti.models import DeploymentStatus
@@ -57,6 +57,8 @@ def home() -> str:
     course = queries.find_course(session, ctx.registration_id, ctx.context_id)
     locale = str(get_locale() or runtime().settings.default_locale)
     data: dict[str, Any] = {}
+    if course is not None and refresh_if_stale(session, runtime(), course):
+        commit()  # the class list is fresh before anything is shown or decided
     if role == "teacher":
         data["roster"] = queries.roster(session, course)
         data["items"] = (

@@ -273,6 +273,29 @@ def test_a_removed_student_loses_access_at_the_next_renewal(
     assert _link(sam, item_id).status_code == 404
 
 
+def test_a_stale_roster_is_refreshed_before_the_next_renewal(
+    app: Flask, tess: User, item_id: int, new_browser: Any, browser: Browser
+) -> None:
+    """Nobody syncs by hand: once the roster is older than the freshness setting, the next
+    link renewal fetches it from the platform, and the student who left gets nothing."""
+    import datetime as dt
+
+    from lti_tool.access.models import Course
+
+    _live(app, tess, item_id)
+    sam = launch(new_browser(), "s-sam")
+    assert _link(sam, item_id).status_code == 200
+    browser.lms.remove_member("course-1", "s-sam")
+    assert _link(sam, item_id).status_code == 200  # roster still fresh: no platform call yet
+    with app.extensions["lti_tool"].db.transaction() as session:
+        course = session.scalar(select(Course).where(Course.context_id == "course-1"))
+        assert course is not None
+        course.roster_synced_at = course.roster_synced_at - dt.timedelta(hours=2)
+    assert _link(sam, item_id).status_code == 404
+    kinds = count(app, AuditEvent, AuditEvent.kind == "roster.synced")
+    assert kinds >= 2
+
+
 def test_links_need_the_launch_session_of_this_browser(
     app: Flask, tess: User, item_id: int, new_browser: Any
 ) -> None:

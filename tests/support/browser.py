@@ -31,6 +31,8 @@ class _FormParser(HTMLParser):
                 }
             )
         elif tag == "input" and self.forms and a.get("name"):
+            if a.get("type") in {"radio", "checkbox"} and "checked" not in a:
+                return  # as a browser: only checked choices are sent
             self.forms[-1]["fields"][a["name"]] = a.get("value") or ""
 
 
