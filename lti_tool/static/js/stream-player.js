@@ -11,6 +11,7 @@
   var badge = document.getElementById("live-badge");
   var renewMs = Number(root.dataset.renew || 120) * 1000;
   var pollMs = 4000;
+  var quickRetries = 0;  // nginx writes the playlist ~1-2 s after the encoder is accepted
   var hls = null;
   var base = null;       // the current signed prefix: <hls>/<sig>/<expires>/<viewer>/<stream>/
   var timer = null;
@@ -49,6 +50,7 @@
         xhrSetup: function (xhr, requested) { xhr.open("GET", current(requested), true); }
       });
       hls.on(window.Hls.Events.MANIFEST_PARSED, function () {
+        quickRetries = 0;
         var playing = video.play();
         if (playing && playing.catch) { playing.catch(function () { /* user presses play */ }); }
       });
@@ -56,6 +58,11 @@
         if (!data.fatal) { return; }
         if (data.type === window.Hls.ErrorTypes.MEDIA_ERROR) { hls.recoverMediaError(); return; }
         stop();
+        if (data.details === window.Hls.ErrorDetails.MANIFEST_LOAD_ERROR && quickRetries < 5) {
+          quickRetries += 1;  // just gone live: the playlist is about to appear
+          later(1000);
+          return;
+        }
         show("error");
         later(pollMs);
       });
