@@ -5,7 +5,6 @@ through the tool's own pages. Everything runs on loopback; ``stop()`` ends what 
 
 from __future__ import annotations
 
-import getpass
 import logging
 import os
 import re
@@ -34,6 +33,7 @@ from lti_tool.lti.models import DeploymentStatus  # noqa: E402
 from lti_tool.lti.registrations import add_deployment, add_registration  # noqa: E402
 from lti_tool.migrations import upgrade  # noqa: E402
 from lti_tool.streams import nginx  # noqa: E402
+from lti_tool.streams.local import local_layout, run_nginx  # noqa: E402
 from lti_tool.streams.operations import provider_for  # noqa: E402
 from lti_tool.streams.providers import NginxProvider  # noqa: E402
 from lti_tool.web.sessions import csrf_token  # noqa: E402
@@ -254,27 +254,13 @@ def start_nginx(
     for tool in ("nginx", "ffmpeg"):
         if not shutil.which(tool) or not Path(nginx.RTMP_MODULE).exists():
             raise SystemExit("nginx, libnginx-mod-rtmp and ffmpeg are needed: make setup")
-    (work / "hls").mkdir(parents=True, exist_ok=True)
-    for folder in (work.parent, work, work / "hls"):
-        folder.chmod(0o777)  # the workers may run as another user
-    layout = nginx.NginxLayout(
-        rtmp_listen=f"127.0.0.1:{rtmp_port}",
-        http_listen=f"127.0.0.1:{http_port}",
-        hls_path=str(work / "hls"),
-        work_dir=str(work),
-        user=getpass.getuser() if os.geteuid() == 0 else None,
-    )
+    work.parent.chmod(0o777)  # nginx's workers may run as another user
+    layout = local_layout(work, rtmp_port, http_port)
     text = nginx.config_for(provider, layout, tool_url=tool_url, origin=tool_url)
     if extra_http:
         head, tail = text.rstrip().rsplit("}", 1)  # the http block's closing brace
         text = f"{head}\n  # bench only\n{extra_http}\n}}{tail}\n"
-    conf = work / "nginx.conf"
-    conf.write_text(text)
-    proc = subprocess.Popen(
-        ["nginx", "-e", str(work / "error.log"), "-c", str(conf), "-g", "daemon off;"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = run_nginx(work, text)
     try:
         wait_for(lambda: listening(http_port) and listening(rtmp_port), 10, "nginx to listen")
     except BaseException:

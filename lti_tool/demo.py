@@ -8,7 +8,6 @@ Both run on ``localhost`` (one site), as an LMS and a tool on one domain would.
 
 from __future__ import annotations
 
-import getpass
 import os
 import shutil
 import signal
@@ -41,33 +40,20 @@ def _start_nginx(env: dict[str, str], rtmp_port: int, http_port: int) -> subproc
     """nginx with the tool's generated configuration, its files under instance/nginx."""
     from lti_tool import create_app
     from lti_tool.streams import nginx
+    from lti_tool.streams.local import local_layout, run_nginx
     from lti_tool.streams.operations import provider_for
 
     if not shutil.which("nginx") or not Path(nginx.RTMP_MODULE).exists():
         raise click.ClickException("nginx with the RTMP module is missing: make setup installs it")
     work = PROJECT_ROOT / "instance" / "nginx"
-    (work / "hls").mkdir(parents=True, exist_ok=True)
-    root = os.geteuid() == 0
-    if root:  # nginx workers run as another user than the master
-        for folder in (work, work / "hls"):
-            folder.chmod(0o777)
+    layout = local_layout(work, rtmp_port, http_port)
     app = create_app(environ=env)
     with app.app_context():
         provider = provider_for(app.extensions["lti_tool"].settings, app.config["SECRET_KEY"])
-    layout = nginx.NginxLayout(
-        rtmp_listen=f"127.0.0.1:{rtmp_port}",
-        http_listen=f"127.0.0.1:{http_port}",
-        hls_path=str(work / "hls"),
-        work_dir=str(work),
-        user=getpass.getuser() if root else None,
-    )
     base_url = env["LTI_TOOL_BASE_URL"]
-    conf = work / "nginx.conf"
-    conf.write_text(nginx.config_for(provider, layout, tool_url=base_url, origin=base_url))
+    config = nginx.config_for(provider, layout, tool_url=base_url, origin=base_url)
     app.extensions["lti_tool"].db.engine.dispose()
-    return subprocess.Popen(  # noqa: S603 - fixed arguments
-        ["nginx", "-e", str(work / "error.log"), "-c", str(conf), "-g", "daemon off;"]  # noqa: S607
-    )
+    return run_nginx(work, config, stderr=None)
 
 
 def _stop(_signum: int, _frame: object) -> None:

@@ -4,8 +4,6 @@ frames through the tool's player; a wrong key cannot publish and nginx refuses b
 
 from __future__ import annotations
 
-import getpass
-import os
 import shutil
 import socket
 import subprocess
@@ -24,6 +22,7 @@ from sqlalchemy import select
 from lti_tool.audit.models import AuditEvent
 from lti_tool.devlms.platform import DevLms
 from lti_tool.streams import nginx, signing
+from lti_tool.streams.local import local_layout, run_nginx
 from lti_tool.streams.operations import provider_for
 from tests.conftest import free_port
 from tests.e2e.conftest import screenshot
@@ -84,29 +83,14 @@ def media_server(
 ) -> Iterator[Path]:
     """nginx with the tool's generated configuration, on free loopback ports."""
     work = tmp_path / "nginx"
-    (work / "hls").mkdir(parents=True)
-    for folder in (tmp_path, work, work / "hls"):
-        folder.chmod(0o777)  # the workers may run as another user
+    tmp_path.chmod(0o777)  # nginx's workers may run as another user
+    layout = local_layout(work, media_ports["rtmp"], media_ports["http"])
     settings = app.extensions["lti_tool"].settings
     with app.app_context():
         configured = provider_for(settings, app.config["SECRET_KEY"])
-    layout = nginx.NginxLayout(
-        rtmp_listen=f"127.0.0.1:{media_ports['rtmp']}",
-        http_listen=f"127.0.0.1:{media_ports['http']}",
-        hls_path=str(work / "hls"),
-        work_dir=str(work),
-        user=getpass.getuser() if os.geteuid() == 0 else None,
-    )
-    conf = work / "nginx.conf"
-    conf.write_text(
-        nginx.config_for(configured, layout, tool_url=callbacks_to, origin=settings.base_url)
-    )
+    config = nginx.config_for(configured, layout, tool_url=callbacks_to, origin=settings.base_url)
     with (work / "stderr.log").open("wb") as err:
-        proc = subprocess.Popen(
-            ["nginx", "-e", str(work / "error.log"), "-c", str(conf), "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
+        proc = run_nginx(work, config, stderr=err)
     try:
         _wait(
             lambda: _listening(media_ports["http"]) and _listening(media_ports["rtmp"]),
