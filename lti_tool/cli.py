@@ -373,6 +373,31 @@ def nginx_config(
         handle.write(text)
 
 
+@main.group()
+def people() -> None:
+    """People known to the tool."""
+
+
+@people.command("ages")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--registration", "registration_id", required=True, type=int)
+def people_ages(csv_file: Any, registration_id: int) -> None:
+    """Import birth dates or "under 16" flags (CSV: user_id or email, birth_date, under_16);
+    all or nothing, problems listed per line (exit 2)."""
+    from lti_tool.access.ages import import_ages
+    from lti_tool.institution.queries import today
+
+    with _session() as session:
+        report = import_ages(
+            session, registration_id, csv_file.read(), actor="cli", today=today(_rt().settings)
+        )
+        if report.problems:
+            click.echo("\n".join(report.problems), err=True)
+            session.rollback()
+            sys.exit(2)
+    click.echo(f"updated {report.updated} people")
+
+
 def _audit(session: Session, kind: str, **data: Any) -> None:
     from lti_tool.audit.operations import record
 
@@ -380,6 +405,7 @@ def _audit(session: Session, kind: str, **data: Any) -> None:
 
 
 def _register_subcommands() -> None:
+    from lti_tool.consent.cli import consent
     from lti_tool.demo import demo
     from lti_tool.devlms.cli import devlms
     from lti_tool.policy.cli import guideline
@@ -387,6 +413,7 @@ def _register_subcommands() -> None:
     main.add_command(guideline)
     main.add_command(devlms)
     main.add_command(demo)
+    main.add_command(consent)
 
 
 _register_subcommands()

@@ -67,6 +67,11 @@ class Settings:
     hls_url: str | None
     stream_secret: str
     stream_link_seconds: int
+    controller_name: str
+    withdrawal_grace_days: int
+    consent_link_days: int
+    reminder_interval_hours: int
+    max_scan_bytes: int
 
     @property
     def https_only(self) -> bool:
@@ -98,6 +103,11 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "hls_url": _optional_str,
     "stream_secret": _str,
     "stream_link_seconds": _int,
+    "controller_name": _str,
+    "withdrawal_grace_days": _int,
+    "consent_link_days": _int,
+    "reminder_interval_hours": _int,
+    "max_scan_bytes": _int,
 }
 
 
@@ -127,6 +137,11 @@ def _defaults() -> dict[str, Any]:
         "hls_url": None,
         "stream_secret": "",
         "stream_link_seconds": 240,
+        "controller_name": "",
+        "withdrawal_grace_days": 7,
+        "consent_link_days": 14,
+        "reminder_interval_hours": 24,
+        "max_scan_bytes": 5 * 1024 * 1024,
     }
 
 
@@ -187,9 +202,23 @@ def _check(s: Settings) -> None:
     except ValueError:
         raise ConfigError("LTI_TOOL_SCHOOL_YEAR_END must be MM-DD, e.g. 07-31") from None
     _check_streams(s)
+    _check_consent(s)
     for name in ("http_timeout_seconds", "jwks_cache_seconds", "max_form_bytes"):
         if getattr(s, name) <= 0:
             raise ConfigError(f"{PREFIX}{name.upper()} must be positive")
+
+
+def _check_consent(s: Settings) -> None:
+    """Consent: days a withdrawn item stays before deletion (G3.2), days a signed consent link
+    works, hours between reminders, the largest scan of a paper form."""
+    if not 0 <= s.withdrawal_grace_days <= 30:
+        raise ConfigError("LTI_TOOL_WITHDRAWAL_GRACE_DAYS must be between 0 and 30")
+    if not 1 <= s.consent_link_days <= 60:
+        raise ConfigError("LTI_TOOL_CONSENT_LINK_DAYS must be between 1 and 60")
+    if s.reminder_interval_hours < 1:
+        raise ConfigError("LTI_TOOL_REMINDER_INTERVAL_HOURS must be at least 1")
+    if not 64 * 1024 <= s.max_scan_bytes <= 50 * 1024 * 1024:
+        raise ConfigError("LTI_TOOL_MAX_SCAN_BYTES must be between 64 KiB and 50 MiB")
 
 
 def _check_streams(s: Settings) -> None:

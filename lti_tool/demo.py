@@ -56,6 +56,26 @@ def _start_nginx(env: dict[str, str], rtmp_port: int, http_port: int) -> subproc
     return run_nginx(work, config, stderr=None)
 
 
+def _import_ages(env: dict[str, str], issuer: str) -> None:
+    """Hand the tool the birth dates the LMS's school records hold (LTI carries none), as a
+    school's CSV import would: Sam is under 16, so Petra answers for Sam."""
+    from sqlalchemy import select
+
+    from lti_tool import create_app
+    from lti_tool.access.ages import import_ages
+    from lti_tool.devlms.seed import USERS
+    from lti_tool.institution.queries import today
+    from lti_tool.lti.models import Registration
+
+    rows = [f"{u.id},{u.birthdate.isoformat()}" for u in USERS.values() if u.birthdate]
+    rt = create_app(environ=env).extensions["lti_tool"]
+    with rt.db.transaction() as session:
+        registration = session.scalar(select(Registration).where(Registration.issuer == issuer))
+        if registration is not None:
+            csv_text = "user_id,birth_date\n" + "\n".join(rows)
+            import_ages(session, registration.id, csv_text, actor="demo", today=today(rt.settings))
+
+
 def _stop(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt  # a terminated demo stops its children like Ctrl-C does
 
@@ -93,6 +113,7 @@ def demo(port: int, lms_port: int, rtmp_port: int, hls_port: int) -> None:
         if not lms.tools.all():
             lms.register_tool(f"{tool}/lti/register")
             click.echo("Registered the tool in the development LMS (Dynamic Registration).")
+            _import_ages(env, lms.issuer)
         click.echo(
             f"\n  Demo ready. Open {lms_url}/ and launch as the teacher, a student or the parent."
             f"\n  Tool: {tool}/   Live streams: rtmp://localhost:{rtmp_port}/live (keys in the"

@@ -14,12 +14,26 @@ from babel.messages.extract import extract_from_dir, extract_from_file
 from babel.messages.pofile import read_po, write_po
 
 KEYWORDS = {
-    "_": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2),
+    "_": None,
+    "gettext": None,
+    "lazy_gettext": None,
+    "ngettext": (1, 2),
     # error classes take their reason as first argument (see lti_tool/errors.py)
-    **{name: None for name in (
-        "ToolError", "BadRequest", "Forbidden", "Conflict", "NotFound", "UpstreamError",
-        "LaunchError", "CookiesBlocked", "DeploymentPending", "SessionExpired",
-    )},
+    **{
+        name: None
+        for name in (
+            "ToolError",
+            "BadRequest",
+            "Forbidden",
+            "Conflict",
+            "NotFound",
+            "UpstreamError",
+            "LaunchError",
+            "CookiesBlocked",
+            "DeploymentPending",
+            "SessionExpired",
+        )
+    },
     "render_error": (2,),
 }
 METHODS = [("**.py", "python"), ("**.html", "jinja2")]
@@ -31,12 +45,17 @@ def extract(paths: list[str]) -> Catalog:
         path = Path(raw)
         if path.is_dir():
             found = extract_from_dir(path, METHODS, keywords=KEYWORDS)
-            items = ((str(path / f), line, msg, comments, ctx)
-                     for f, line, msg, comments, ctx in found)
+            items = (
+                (str(path / f), line, msg, comments, ctx) for f, line, msg, comments, ctx in found
+            )
         else:
             method = "jinja2" if path.suffix == ".html" else "python"
-            items = ((str(path), line, msg, comments, ctx) for line, msg, comments, ctx in
-                     extract_from_file(method, str(path), keywords=KEYWORDS))
+            items = (
+                (str(path), line, msg, comments, ctx)
+                for line, msg, comments, ctx in extract_from_file(
+                    method, str(path), keywords=KEYWORDS
+                )
+            )
         for _file, _line, message, _comments, context in items:
             if message:
                 catalog.add(message, context=context)

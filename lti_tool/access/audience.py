@@ -22,6 +22,8 @@ from lti_tool.access.models import GroupMember, Membership
 from lti_tool.items.models import AudienceScope, Item, ItemAudience, ItemState
 from lti_tool.lti.context import ROLE_STUDENT, ROLE_TEACHER
 
+HIDDEN = (ItemState.CANCELLED, ItemState.AWAITING_CONSENT)
+
 
 def _active_roles(session: Session, course_id: int, person_id: int) -> frozenset[str]:
     roles = session.scalar(
@@ -98,7 +100,9 @@ def items_for_student(
     """The items of a course whose audience includes ``person_id``, newest first (loaded with
     ``options``, e.g. eager loads).
 
-    Empty unless the person is an active student of the course; cancelled items are left out.
+    Empty unless the person is an active student of the course; items that are cancelled,
+    still wait for consent (G3 publication gate) or were removed after a withdrawal are left
+    out.
     """
     if ROLE_STUDENT not in _active_roles(session, course_id, person_id):
         return []
@@ -107,7 +111,8 @@ def items_for_student(
             select(Item)
             .where(
                 Item.course_id == course_id,
-                Item.state != ItemState.CANCELLED,
+                Item.state.not_in(HIDDEN),
+                Item.removed_at.is_(None),
                 includes(person_id),
             )
             .options(*options)
@@ -118,12 +123,12 @@ def items_for_student(
 
 def can_see(session: Session, item: Item, person_id: int) -> bool:
     """Whether ``item`` is shown to ``person_id``: to an active teacher of its course always;
-    to an active student in its audience while it is not cancelled. Gates on top of this
-    (consents before a G3 item is published, a stream's schedule) belong to their callers."""
+    to an active student in its audience once it is published (not cancelled, not waiting for
+    consent, not removed after a withdrawal). A stream's own gates belong to its callers."""
     roles = _active_roles(session, item.course_id, person_id)
     if ROLE_TEACHER in roles:
         return True
-    if ROLE_STUDENT not in roles or item.state is ItemState.CANCELLED:
+    if ROLE_STUDENT not in roles or item.state in HIDDEN or item.removed_at is not None:
         return False
     found = session.scalar(select(Item.id).where(Item.id == item.id, includes(person_id)))
     return found is not None

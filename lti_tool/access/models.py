@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.db import Base, UTCDateTime, str_enum, utcnow
@@ -29,6 +29,12 @@ class Course(Base):
     label: Mapped[str] = mapped_column(String(255), default="")
     nrps_url: Mapped[str | None] = mapped_column(String(1024), comment="names-and-roles endpoint")
     roster_synced_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    students_under_16: Mapped[bool] = mapped_column(
+        Boolean,
+        default=False,
+        server_default=false(),
+        comment="every student counts as under 16 unless an age says not",
+    )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -44,6 +50,12 @@ class Person(Base):
     name: Mapped[str] = mapped_column(String(255), default="")
     email: Mapped[str] = mapped_column(String(255), default="")
     locale: Mapped[str | None] = mapped_column(String(16))
+    birth_date: Mapped[dt.date | None] = mapped_column(
+        Date, comment="from an import by the school; decides who consents for a minor"
+    )
+    under_16: Mapped[bool | None] = mapped_column(
+        Boolean, comment="set by the school where no birth date is known; NULL: not said"
+    )
 
 
 class Membership(Base):

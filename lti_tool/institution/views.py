@@ -7,9 +7,19 @@ from typing import Any
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from lti_tool.errors import Forbidden, _
+from lti_tool.access.ages import import_ages
+from lti_tool.access.models import Course
+from lti_tool.access.queries import find_course
+from lti_tool.audit.operations import record
+from lti_tool.errors import Forbidden, NotFound, _
 from lti_tool.institution import operations
-from lti_tool.institution.queries import Institution, builtin_pack, institution_for, parse_month_day
+from lti_tool.institution.queries import (
+    Institution,
+    builtin_pack,
+    institution_for,
+    parse_month_day,
+    today,
+)
 from lti_tool.lti.context import LaunchContext
 from lti_tool.policy import PackError, Problem
 from lti_tool.web.lifecycle import commit, db_session, runtime
@@ -37,6 +47,7 @@ def _page(
     form: dict[str, str] | None = None,
     problems: tuple[Problem, ...] = (),
     upload_error: str | None = None,
+    age_problems: list[str] | None = None,
 ) -> tuple[str, int]:
     context: dict[str, Any] = {
         "institution": institution,
@@ -53,9 +64,56 @@ def _page(
         },
         "problems": problems,
         "upload_error": upload_error,
+        "age_problems": age_problems or [],
+        "course": _admin_course(),
         "saved": request.args.get("saved"),
     }
     return render_template("admin/settings.html", **context), status
+
+
+def _admin_course() -> Course | None:
+    ctx: LaunchContext = g.launch
+    return find_course(db_session(), ctx.registration_id, ctx.context_id)
+
+
+@bp.post("/s/<sid>/admin/ages")
+@launch_required
+def ages() -> Response | tuple[str, int]:
+    """Import students' birth dates or "under 16" flags (CSV, pasted or uploaded)."""
+    ctx, institution = _admin()
+    upload = request.files.get("file")
+    raw = upload.read() if upload is not None and upload.filename else b""
+    try:
+        text = raw.decode("utf-8-sig") if raw else request.form.get("csv", "")
+    except UnicodeDecodeError:
+        return _page(institution, status=400, age_problems=["file: not UTF-8 text"])
+    report = import_ages(
+        db_session(), ctx.registration_id, text, actor=_actor(ctx), today=today(runtime().settings)
+    )
+    if report.problems:
+        return _page(institution, status=400, age_problems=report.problems)
+    commit()
+    return redirect(url_for("institution.settings", saved="ages"), 303)
+
+
+@bp.post("/s/<sid>/admin/course-under-16")
+@launch_required
+def course_under_16() -> Response:
+    """Whether every student of this course counts as under 16 unless an age says otherwise."""
+    ctx, _institution = _admin()
+    course = _admin_course()
+    if course is None:
+        raise NotFound()
+    course.students_under_16 = request.form.get("under_16") == "yes"
+    record(
+        db_session(),
+        "course.under-16-default",
+        actor=_actor(ctx),
+        course_id=course.id,
+        under_16=course.students_under_16,
+    )
+    commit()
+    return redirect(url_for("institution.settings", saved="course"), 303)
 
 
 @bp.get("/s/<sid>/admin/settings")

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lti_tool.access.models import CourseGroup, Person
+from lti_tool.access.models import Course, CourseGroup, Person
 from lti_tool.db import Base, UTCDateTime, str_enum, utcnow
 from lti_tool.institution.models import GuidelinePack
 from lti_tool.policy import (
@@ -127,9 +127,13 @@ class Item(Base):
     review_on: Mapped[dt.date | None] = mapped_column(
         Date, index=True, comment="reviewed on this date: kept only if still needed"
     )
+    removed_at: Mapped[dt.datetime | None] = mapped_column(
+        UTCDateTime, comment="removed from view after a consent withdrawal (G3.2); then deleted"
+    )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
+    course: Mapped[Course] = relationship()
     pack: Mapped[GuidelinePack] = relationship()
     creator: Mapped[Person] = relationship(foreign_keys=[creator_id])
     audience_entries: Mapped[list[ItemAudience]] = relationship(

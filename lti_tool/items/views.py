@@ -14,6 +14,7 @@ from lti_tool.access.audience import audience_of, can_see, members
 from lti_tool.access.models import Course, Person
 from lti_tool.access.operations import person_for
 from lti_tool.access.queries import find_course
+from lti_tool.consent.queries import item_consent
 from lti_tool.errors import Forbidden, NotFound, _
 from lti_tool.institution.queries import Institution, institution_for, today
 from lti_tool.items import operations, queries
@@ -182,6 +183,8 @@ class _Wizard:
         except operations.NeedsNewConsent as exc:
             return self.page(answers, message=exc.reason, status=exc.status)
         commit()
+        if item.state is ItemState.AWAITING_CONSENT:  # next: ask who can be recognised
+            return redirect(url_for("consent.item_page", item_id=item.id), 303)
         return redirect(url_for("items.show", item_id=item.id), 303)
 
 
@@ -257,6 +260,7 @@ def show(item_id: int) -> str:
             card=card,
             teacher=True,
             confirmed_by=session.get(Person, item.confirmed_by_id),
+            consent=item_consent(session, item, today(runtime().settings)),
         )
     viewers = [ctx.user_sub] if ctx.is_student else list(ctx.mentor_of) if ctx.is_mentor else []
     for sub in viewers:

@@ -77,7 +77,7 @@ def refusal(item: Item) -> Conflict | None:
     """Why ``item`` cannot be streamed now, or None."""
     if item.made not in STREAMED:
         return NotAStream()
-    if item.state is not ItemState.READY:
+    if item.state is not ItemState.READY or item.removed_at is not None:
         return StreamNotAllowed()
     return None
 

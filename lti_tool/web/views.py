@@ -6,10 +6,13 @@ from typing import Any
 
 from flask import Blueprint, g, redirect, render_template, url_for
 from flask_babel import get_locale
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from lti_tool.access import queries
+from lti_tool.access.models import Person
 from lti_tool.access.roster import refresh_if_stale, sync_course
+from lti_tool.consent.queries import CourseConsent, course_consent, pending_count
 from lti_tool.errors import Forbidden, NotFound
 from lti_tool.items import queries as item_queries
 from lti_tool.lti.models import DeploymentStatus
@@ -64,6 +67,9 @@ def home() -> str:
         data["items"] = (
             [] if course is None else item_queries.course_items(session, course.id, locale)
         )
+        data["consent"] = (
+            CourseConsent({}, {}) if course is None else course_consent(session, course.id)
+        )
     elif role in ("student", "mentor"):
         subs = (ctx.user_sub,) if role == "student" else ctx.mentor_of
         concerned = (
@@ -75,6 +81,12 @@ def home() -> str:
         )
         data["represented"] = concerned
         data["items"] = [card for student in concerned for card in student.items]
+        people = session.scalars(
+            select(Person.id).where(
+                Person.registration_id == ctx.registration_id, Person.sub.in_(subs)
+            )
+        )
+        data["pending"] = 0 if course is None else pending_count(session, people, course.id)
     elif role == "admin":
         data["pending"] = [
             d

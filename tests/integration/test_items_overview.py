@@ -16,7 +16,7 @@ from lti_tool.access.models import CourseGroup, Membership, Person
 from lti_tool.audit.models import AuditEvent
 from lti_tool.items.models import Item
 from tests.support.browser import Browser
-from tests.support.items import G2_LIVE_LESSON, TODAY, User, count, launch, text
+from tests.support.items import G2_LIVE_LESSON, TODAY, User, count, created_id, launch, text
 
 STUDENTS = ("s-anna", "s-bram", "s-chloe", "s-daan", "s-eva", "s-finn", "s-sam")
 
@@ -46,7 +46,7 @@ def _ids(app: Flask) -> dict[str, int]:
 def _create(tess: User, **change: Any) -> int:
     response = tess.post("items/new", {**G2_LIVE_LESSON, **change, "action": "create"})
     assert response.status_code == 303, text(response)
-    return int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    return created_id(response)
 
 
 def _titles(page: str, candidates: tuple[str, ...]) -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +56,13 @@ def count(app: Flask, model: type, *where: Any) -> int:
     """How many rows of ``model`` there are (matching ``where``)."""
     with app.extensions["lti_tool"].db.transaction() as session:
         return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+def created_id(response: TestResponse) -> int:
+    """The id of the item a successful wizard post created (from its redirect)."""
+    found = re.search(r"/items/(\d+)", response.headers["Location"])
+    assert found is not None, response.headers["Location"]
+    return int(found.group(1))
 
 
 def text(response: TestResponse) -> str:

@@ -13,7 +13,7 @@ from werkzeug.test import TestResponse
 from lti_tool.access.models import CourseGroup, Person
 from lti_tool.streams.operations import provider_for
 from lti_tool.streams.providers import NginxProvider
-from tests.support.items import G2_LIVE_LESSON, User, text
+from tests.support.items import G2_LIVE_LESSON, User, created_id, text
 
 STUDENTS = ("s-anna", "s-bram", "s-chloe", "s-daan", "s-eva", "s-finn", "s-sam")
 
@@ -30,7 +30,7 @@ def create_item(tess: User, **change: Any) -> int:
     """An item set up by the teacher through the wizard (a G2 live lesson unless changed)."""
     response = tess.post("items/new", {**G2_LIVE_LESSON, **change, "action": "create"})
     assert response.status_code == 303, text(response)
-    return int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    return created_id(response)
 
 
 def section_a_stream(app: Flask, tess: User) -> int:

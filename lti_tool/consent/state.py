@@ -1,0 +1,121 @@
+"""The current state of requests and objections, derived from the ledger (never stored).
+
+A request's state is its newest answer, withdrawal or "made unrecognisable" record; a later
+record wins (ledger order). Queries take a subquery of request ids so a course overview costs
+the same few statements whatever its size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from lti_tool.consent.models import LedgerKind, LedgerRecord
+
+
+class RequestState(enum.StrEnum):
+    PENDING = "pending"
+    GIVEN = "given"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+    UNRECOGNISABLE = "unrecognisable"
+
+
+_DECISIVE = (LedgerKind.ANSWERED, LedgerKind.WITHDRAWN, LedgerKind.UNRECOGNISABLE)
+_TRACKED = (*_DECISIVE, LedgerKind.CONFIRMED, LedgerKind.REMINDED)
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where one request stands: ``record`` is the newest decisive ledger record (None while
+    nobody answered), ``confirmed`` a later confirmation by the student who turned 16."""
+
+    state: RequestState
+    record: LedgerRecord | None = None
+    confirmed: LedgerRecord | None = None
+    reminded_at: dt.datetime | None = None
+
+    @property
+    def answered_by(self) -> str | None:
+        return None if self.record is None else self.record.answered_by
+
+    @property
+    def at(self) -> dt.datetime | None:
+        return None if self.record is None else self.record.recorded_at
+
+
+PENDING = Status(RequestState.PENDING)
+
+
+def _state(record: LedgerRecord) -> RequestState:
+    if record.kind is LedgerKind.WITHDRAWN:
+        return RequestState.WITHDRAWN
+    if record.kind is LedgerKind.UNRECOGNISABLE:
+        return RequestState.UNRECOGNISABLE
+    return RequestState.GIVEN if record.answer == "yes" else RequestState.REFUSED
+
+
+def statuses(session: Session, request_ids: Select[Any]) -> dict[int, Status]:
+    """The status of each request in ``request_ids`` (a select of ids); absent ids are pending.
+
+    Two statements: the newest seq per request and kind, then those records.
+    """
+    newest = session.execute(
+        select(LedgerRecord.request_id, LedgerRecord.kind, func.max(LedgerRecord.seq))
+        .where(LedgerRecord.request_id.in_(request_ids), LedgerRecord.kind.in_(_TRACKED))
+        .group_by(LedgerRecord.request_id, LedgerRecord.kind)
+    ).all()
+    seqs = [seq for _, _, seq in newest]
+    records = (
+        {r.seq: r for r in session.scalars(select(LedgerRecord).where(LedgerRecord.seq.in_(seqs)))}
+        if seqs
+        else {}
+    )
+    by_request: dict[int, dict[LedgerKind, LedgerRecord]] = {}
+    for request_id, kind, seq in newest:
+        if request_id is not None:
+            by_request.setdefault(request_id, {})[kind] = records[seq]
+    return {request_id: _status(found) for request_id, found in by_request.items()}
+
+
+def _status(found: dict[LedgerKind, LedgerRecord]) -> Status:
+    decisive = max((found[k] for k in _DECISIVE if k in found), key=lambda r: r.seq, default=None)
+    reminded = found.get(LedgerKind.REMINDED)
+    confirmed = found.get(LedgerKind.CONFIRMED)
+    if confirmed is not None and (decisive is None or confirmed.seq < decisive.seq):
+        confirmed = None
+    return Status(
+        RequestState.PENDING if decisive is None else _state(decisive),
+        decisive,
+        confirmed,
+        None if reminded is None else reminded.recorded_at,
+    )
+
+
+def objectors(session: Session, course_id: int, item_ids: Iterable[int]) -> dict[int, set[str]]:
+    """Per item, the subjects (``person:<id>``) whose newest objection record is an objection."""
+    wanted = set(item_ids)
+    newest: dict[tuple[int, str], LedgerKind] = {}
+    rows = session.execute(
+        select(LedgerRecord.item_ids, LedgerRecord.subject, LedgerRecord.kind)
+        .where(
+            LedgerRecord.course_id == course_id,
+            LedgerRecord.kind.in_([LedgerKind.OBJECTED, LedgerKind.OBJECTION_WITHDRAWN]),
+        )
+        .order_by(LedgerRecord.seq)
+    )
+    for item_list, subject, kind in rows:
+        for item_id in item_list:
+            if item_id in wanted:
+                newest[(item_id, subject)] = kind
+    found: dict[int, set[str]] = {item_id: set() for item_id in wanted}
+    for (item_id, subject), kind in newest.items():
+        if kind is LedgerKind.OBJECTED:
+            found[item_id].add(subject)
+    return found
