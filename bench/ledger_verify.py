@@ -33,7 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, insert, text, update  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
 
 from lti_tool.consent import ledger  # noqa: E402
@@ -104,7 +104,6 @@ def record_fields(seq: int) -> dict[str, Any]:
 
 def extend(engine: Engine, upto: int) -> tuple[int, float]:
     """Append records until the ledger holds ``upto``; returns (records added, seconds)."""
-    table = LedgerRecord.__table__
     started = time.perf_counter()
     with engine.begin() as conn:
         head = conn.execute(text("SELECT seq, hash FROM consent_ledger_head WHERE id = 1")).first()
@@ -118,13 +117,13 @@ def extend(engine: Engine, upto: int) -> tuple[int, float]:
             rows.append({**fields, "prev_hash": prev, "hash": digest})
             prev = digest
         with engine.begin() as conn:
-            conn.execute(table.insert(), rows)
+            conn.execute(insert(LedgerRecord), rows)
             values = {"seq": rows[-1]["seq"], "hash": prev}
             if not has_head:
-                conn.execute(LedgerHead.__table__.insert(), {"id": 1, **values})
+                conn.execute(insert(LedgerHead), {"id": 1, **values})
                 has_head = True
             else:
-                conn.execute(LedgerHead.__table__.update().values(**values))
+                conn.execute(update(LedgerHead).values(**values))
         seq = rows[-1]["seq"]
     return seq - first + 1, time.perf_counter() - started
 

@@ -72,7 +72,8 @@ def _verify(db: Database) -> ledger.Verdict:
 def _chain(db: Database) -> list[tuple[int, str, str]]:
     with db.engine.connect() as conn:
         query = select(LedgerRecord.seq, LedgerRecord.prev_hash, LedgerRecord.hash)
-        return [tuple(r) for r in conn.execute(query.order_by(LedgerRecord.seq))]
+        rows = conn.execute(query.order_by(LedgerRecord.seq))
+        return [(r.seq, r.prev_hash, r.hash) for r in rows]
 
 
 def _head(db: Database) -> tuple[int, str] | None:
@@ -357,10 +358,10 @@ def test_tampering_leaves_the_triggers_in_place(
 ) -> None:
     """The PostgreSQL database is shared by the tests of a worker: disabling the trigger must
     not outlive the tampering transaction."""
-    _append(db, 2)
-    tamper("UPDATE consent_ledger SET answer = 'no' WHERE seq = 1", {})
     if db_kind == "sqlite":
         pytest.skip("SQLite tampering drops the triggers of this test's own database copy")
+    _append(db, 2)
+    tamper("UPDATE consent_ledger SET answer = 'no' WHERE seq = 1", {})
     _refused(db, lambda s: s.execute(update(LedgerRecord).values(answer="yes")))
     with db.engine.connect() as conn:
         enabled = conn.scalar(
