@@ -10,6 +10,7 @@ forks. The database refuses UPDATE and DELETE on the records themselves.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
@@ -65,10 +66,11 @@ class Entry:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _value(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A field as hashed and exported: enums as their value, datetimes in ISO UTC."""
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
-    if hasattr(value, "value"):  # enums
+    if isinstance(value, enum.Enum):
         return value.value
     return value
 
@@ -76,7 +78,7 @@ def _value(value: Any) -> Any:
 def chain_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
     """sha256 hex of ``prev_hash`` and the canonical JSON of the hashed ``fields``."""
     body = json.dumps(
-        {name: _value(fields[name]) for name in HASHED},
+        {name: plain(fields[name]) for name in HASHED},
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,

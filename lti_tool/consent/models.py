@@ -43,7 +43,6 @@ class LedgerKind(enum.StrEnum):
     REMINDED = "reminded"
     OBJECTED = "objected"
     OBJECTION_WITHDRAWN = "objection-withdrawn"
-    ERASED = "erased"
 
 
 class Method(enum.StrEnum):

@@ -45,7 +45,6 @@ from lti_tool.items.models import Item, ItemState
 from lti_tool.policy import Audience, Consenter, LegalBasis, Outcome
 from lti_tool.retention.plans import PlanAction, withdrawal_plan
 
-SCAN_TYPES = {"application/pdf", "image/jpeg", "image/png"}
 _SCAN_MAGIC = {b"%PDF-": "application/pdf", b"\xff\xd8\xff": "image/jpeg", b"\x89PNG": "image/png"}
 _COHORT = {Audience.ASSESSED, Audience.CLASS, Audience.INTERVISION, Audience.COHORT}
 OBJECTABLE = {LegalBasis.LEGAL_TASK, LegalBasis.LEGITIMATE_INTEREST}

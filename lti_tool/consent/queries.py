@@ -172,14 +172,6 @@ class MyView:
     guardian_answers: bool
     items: list[MyItem] = field(default_factory=list)
 
-    @property
-    def pending(self) -> list[MyItem]:
-        return [
-            m
-            for m in self.items
-            if m.request is not None and m.request.status.state is RequestState.PENDING
-        ]
-
 
 def my_view(session: Session, person: Person, course: Course, today: dt.date) -> MyView:
     """Every item of ``course`` that concerns ``person``: in its audience or asked to consent."""
@@ -243,8 +235,7 @@ def pending_count(session: Session, person_ids: Iterable[int], course_id: int) -
 def _record_json(r: LedgerRecord) -> dict[str, Any]:
     fields = {name: getattr(r, name) for name in ledger.HASHED}
     return {
-        **{k: (v.value if hasattr(v, "value") else v) for k, v in fields.items()},
-        "recorded_at": r.recorded_at.isoformat(),
+        **{name: ledger.plain(value) for name, value in fields.items()},
         "prev_hash": r.prev_hash,
         "hash": r.hash,
         "hash_matches": ledger.chain_hash(r.prev_hash, fields) == r.hash,

@@ -8,14 +8,12 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from lti_tool.access.audience import active_students
-from lti_tool.access.models import Course, CourseGroup, GroupMember, Person
+from lti_tool.access.models import CourseGroup, GroupMember, Person
 from lti_tool.access.operations import person_for
-from lti_tool.access.queries import find_course
 from lti_tool.consent import operations as ops
 from lti_tool.consent import queries
 from lti_tool.consent.models import AnsweredBy, ConsentRequest, ConsentText
@@ -25,8 +23,9 @@ from lti_tool.institution.queries import institution_for, today
 from lti_tool.items import queries as item_queries
 from lti_tool.items.models import Item
 from lti_tool.lti.context import LaunchContext
+from lti_tool.web.i18n import current_locale
 from lti_tool.web.lifecycle import commit, db_session, runtime
-from lti_tool.web.sessions import launch_required
+from lti_tool.web.sessions import launch_required, launched_course
 
 bp = Blueprint("consent", __name__)
 
@@ -56,17 +55,6 @@ def _labels() -> dict[str, Any]:
     return {"consent_states": STATE_LABELS, "consent_by": BY_LABELS}
 
 
-def _locale() -> str:
-    return str(get_locale() or runtime().settings.default_locale)
-
-
-def _course(ctx: LaunchContext) -> Course:
-    course = find_course(db_session(), ctx.registration_id, ctx.context_id)
-    if course is None:
-        raise NotFound()
-    return course
-
-
 def _context(registration_id: int) -> ops.Context:
     settings = runtime().settings
     return ops.Context(
@@ -87,7 +75,7 @@ def _caller(ctx: LaunchContext) -> ops.Caller:
 def _request(ctx: LaunchContext, request_id: int) -> ConsentRequest:
     """A request of an item of the launch's course (404 for any other)."""
     session = db_session()
-    course = _course(ctx)
+    course = launched_course()
     req = session.scalar(
         select(ConsentRequest)
         .join(Item, Item.id == ConsentRequest.item_id)
@@ -114,7 +102,7 @@ def _teacher_item(item_id: int) -> tuple[LaunchContext, Item]:
     ctx: LaunchContext = g.launch
     if not ctx.is_teacher:
         raise Forbidden(_("Only teachers of this course can manage consent."))
-    return ctx, item_queries.get_item(db_session(), _course(ctx).id, item_id)
+    return ctx, item_queries.get_item(db_session(), launched_course().id, item_id)
 
 
 @bp.get("/s/<sid>/items/<int:item_id>/consent")
@@ -295,7 +283,7 @@ def _concerned(ctx: LaunchContext) -> list[Person]:
 
 
 def _views(ctx: LaunchContext) -> list[queries.MyView]:
-    course = _course(ctx)
+    course = launched_course()
     day = _context(ctx.registration_id).today
     return [queries.my_view(db_session(), p, course, day) for p in _concerned(ctx)]
 
@@ -308,7 +296,7 @@ def mine() -> str:
     if not (ctx.is_student or ctx.is_mentor):
         raise Forbidden()
     views = _views(ctx)
-    locale = _locale()
+    locale = current_locale()
     hashes = {m.request.request.text_hash(locale) for v in views for m in v.items if m.request}
     return render_template(
         "consent/mine.html",
@@ -354,7 +342,7 @@ def mine_json(**_kw: Any) -> Response:
                         "state": m.request.state,
                         "answered_by": m.request.status.answered_by,
                         "at": m.request.status.at.isoformat() if m.request.status.at else None,
-                        "text_hash": m.request.request.text_hash(_locale()),
+                        "text_hash": m.request.request.text_hash(current_locale()),
                         "deletion_plan": None
                         if m.request.plan is None
                         else {
@@ -426,7 +414,7 @@ def object_to(item_id: int) -> str:
     """Object to (or take back an objection to) a live lesson or assessment recording."""
     ctx: LaunchContext = g.launch
     session = db_session()
-    item = item_queries.get_item(session, _course(ctx).id, item_id)
+    item = item_queries.get_item(session, launched_course().id, item_id)
     raw = request.values.get("person", "")
     if raw:  # whoever it names: the operation refuses (audited) all but oneself or one's child
         student = session.get(Person, int(raw)) if raw.isdigit() and len(raw) < 12 else None
@@ -471,7 +459,7 @@ def by_link(token: str) -> str:
         req = link.request
         item = session.get_one(Item, req.item_id)
         status = ops.item_statuses(session, item).get(req.id)
-        locale = _locale()
+        locale = current_locale()
         shown = req.text_hash(locale)
         return render_template(
             "consent/by_link.html",

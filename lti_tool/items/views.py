@@ -6,14 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from lti_tool.access.audience import audience_of, can_see, members
 from lti_tool.access.models import Course, Person
 from lti_tool.access.operations import person_for
-from lti_tool.access.queries import find_course
 from lti_tool.consent.queries import item_consent
 from lti_tool.errors import Forbidden, NotFound, _
 from lti_tool.institution.queries import Institution, institution_for, today
@@ -32,8 +30,9 @@ from lti_tool.items.presenting import describe, has_condition
 from lti_tool.items.widening import widens
 from lti_tool.lti.context import LaunchContext
 from lti_tool.policy import Decision, Outcome, evaluate
+from lti_tool.web.i18n import current_locale
 from lti_tool.web.lifecycle import commit, db_session, runtime
-from lti_tool.web.sessions import launch_required
+from lti_tool.web.sessions import launch_required, launched_course
 
 bp = Blueprint("items", __name__)
 
@@ -41,10 +40,6 @@ bp = Blueprint("items", __name__)
 @bp.app_context_processor
 def _labels() -> dict[str, Any]:
     return {"item_labels": LABELS, "item_questions": QUESTIONS}
-
-
-def _locale() -> str:
-    return str(get_locale() or runtime().settings.default_locale)
 
 
 def _actor(ctx: LaunchContext) -> str:
@@ -55,18 +50,11 @@ def _institution(ctx: LaunchContext) -> Institution:
     return institution_for(db_session(), runtime().settings, ctx.registration_id)
 
 
-def _course(ctx: LaunchContext) -> Course:
-    course = find_course(db_session(), ctx.registration_id, ctx.context_id)
-    if course is None:
-        raise NotFound()
-    return course
-
-
 def _teacher_course() -> tuple[LaunchContext, Course]:
     ctx: LaunchContext = g.launch
     if not ctx.is_teacher:
         raise Forbidden(_("Only teachers of this course can set up recordings and streams."))
-    return ctx, _course(ctx)
+    return ctx, launched_course()
 
 
 class _Wizard:
@@ -119,7 +107,9 @@ class _Wizard:
             "errors": errors,
             "error_fields": {e.field for e in errors},
             "missing": answers.missing,
-            "decision": None if decision is None else describe(decision.to_json(), pack, _locale()),
+            "decision": None
+            if decision is None
+            else describe(decision.to_json(), pack, current_locale()),
             "blocked": self.blocked(answers, decision),
             "message": message,
             "contact": self.institution.privacy_officer_contact,
@@ -251,9 +241,9 @@ def show(item_id: int) -> str:
     in their own words. Anyone else gets 404."""
     ctx: LaunchContext = g.launch
     session = db_session()
-    course = _course(ctx)
+    course = launched_course()
     item = queries.get_item(session, course.id, item_id)
-    card = queries.card(item, _locale())
+    card = queries.card(item, current_locale())
     if ctx.is_teacher:
         return render_template(
             "items/show.html",

@@ -6,12 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, render_template, request
-from flask_babel import get_locale
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from lti_tool.access.models import Course, Person
-from lti_tool.access.queries import find_course
 from lti_tool.access.roster import refresh_if_stale
 from lti_tool.errors import Forbidden, NotFound, _
 from lti_tool.items.models import Item
@@ -19,8 +17,9 @@ from lti_tool.items.queries import card, get_item
 from lti_tool.lti.context import LaunchContext
 from lti_tool.streams import operations
 from lti_tool.streams.providers import LiveProvider
+from lti_tool.web.i18n import current_locale
 from lti_tool.web.lifecycle import commit, db_session, runtime
-from lti_tool.web.sessions import launch_required
+from lti_tool.web.sessions import launch_required, launched_course
 
 bp = Blueprint("streams", __name__)
 
@@ -38,10 +37,7 @@ def _provider() -> LiveProvider:
 
 
 def _item(ctx: LaunchContext, item_id: int) -> Item:
-    course: Course | None = find_course(db_session(), ctx.registration_id, ctx.context_id)
-    if course is None:
-        raise NotFound()
-    return get_item(db_session(), course.id, item_id)
+    return get_item(db_session(), launched_course().id, item_id)
 
 
 def _person_id(ctx: LaunchContext) -> int | None:
@@ -93,7 +89,7 @@ def _fresh_roster(item: Item) -> None:
 
 def _card(item: Item) -> Any:
     """The item as its pages describe it (audience, retention) for the G2 notice."""
-    return card(item, str(get_locale() or runtime().settings.default_locale))
+    return card(item, current_locale())
 
 
 @bp.get("/s/<sid>/items/<int:item_id>/watch")

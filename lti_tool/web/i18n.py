@@ -33,6 +33,11 @@ def select_locale() -> str:
     )
 
 
+def current_locale() -> str:
+    """The language this request's page is rendered in ('nl' or 'en')."""
+    return str(get_locale() or runtime().settings.default_locale)
+
+
 def _(text: str) -> str:
     """Mark ``text`` for extraction; it is translated where it is shown."""
     return text
@@ -53,7 +58,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _locale() -> dict[str, str]:
-        return {"current_locale": str(get_locale() or runtime().settings.default_locale)}
+        return {"current_locale": current_locale()}
 
     @app.after_request
     def _remember_choice(response: Response) -> Response:

@@ -18,13 +18,24 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request
 
-from lti_tool.errors import CookiesBlocked, Forbidden, SessionExpired
+from lti_tool.access.models import Course
+from lti_tool.access.queries import find_course
+from lti_tool.errors import CookiesBlocked, Forbidden, NotFound, SessionExpired
 from lti_tool.lti.context import LaunchContext
-from lti_tool.web.lifecycle import runtime
+from lti_tool.web.lifecycle import db_session, runtime
 
 BROWSER_COOKIE = "ltt_browser"
 BROWSER_COOKIE_AGE = 400 * 24 * 3600
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def launched_course() -> Course:
+    """The course of the current launch; 404 when the tool has no such course."""
+    ctx: LaunchContext = g.launch
+    course = find_course(db_session(), ctx.registration_id, ctx.context_id)
+    if course is None:
+        raise NotFound()
+    return course
 
 
 def _hash(value: str) -> str:

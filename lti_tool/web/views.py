@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, g, redirect, render_template, url_for
-from flask_babel import get_locale
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -17,6 +16,7 @@ from lti_tool.errors import Forbidden, NotFound
 from lti_tool.items import queries as item_queries
 from lti_tool.lti.models import DeploymentStatus
 from lti_tool.lti.registrations import list_deployments
+from lti_tool.web.i18n import current_locale
 from lti_tool.web.lifecycle import commit, db_session, runtime
 from lti_tool.web.sessions import launch_required
 
@@ -58,7 +58,7 @@ def home() -> str:
     session = db_session()
     role = ctx.primary_role
     course = queries.find_course(session, ctx.registration_id, ctx.context_id)
-    locale = str(get_locale() or runtime().settings.default_locale)
+    locale = current_locale()
     data: dict[str, Any] = {}
     if course is not None and refresh_if_stale(session, runtime(), course):
         commit()  # the class list is fresh before anything is shown or decided

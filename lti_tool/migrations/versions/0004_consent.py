@@ -26,7 +26,7 @@ def upgrade() -> None:
     sa.Column('prev_hash', sa.String(length=64), nullable=False),
     sa.Column('hash', sa.String(length=64), nullable=False),
     sa.Column('recorded_at', lti_tool.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('kind', sa.Enum('asked', 'answered', 'withdrawn', 'confirmed', 'unrecognisable', 'reminded', 'objected', 'objection-withdrawn', 'erased', name='ledgerkind', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('kind', sa.Enum('asked', 'answered', 'withdrawn', 'confirmed', 'unrecognisable', 'reminded', 'objected', 'objection-withdrawn', name='ledgerkind', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('registration_id', sa.Integer(), nullable=False),
     sa.Column('course_id', sa.Integer(), nullable=False),
     sa.Column('item_ids', sa.JSON(), nullable=False, comment='the items it covers'),
