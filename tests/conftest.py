@@ -3,6 +3,7 @@ the tool served on loopback, and a guard that fails any test reaching beyond thi
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import socket
 from collections.abc import Iterator
@@ -63,7 +64,9 @@ def _database_template(
         engine.dispose()
         return str(path)
     admin_url = make_url(request.config.getoption("--pg-url"))
-    name = f"lti_tool_test_{_worker(request)}"
+    # One database per checkout and worker, so test runs in two checkouts never drop each other's.
+    checkout = hashlib.sha256(str(Path(__file__).resolve().parent).encode()).hexdigest()[:8]
+    name = f"lti_tool_test_{checkout}_{_worker(request)}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
