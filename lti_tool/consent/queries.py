@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from lti_tool.access.audience import items_for_student
@@ -70,16 +70,15 @@ def _name(req: ConsentRequest) -> str:
 
 
 def _rows(
-    session: Session, requests: list[ConsentRequest], course: Course, today: dt.date
+    session: Session, query: Select[ConsentRequest], course: Course, today: dt.date
 ) -> list[RequestRow]:
-    found = statuses(
-        session, select(ConsentRequest.id).where(ConsentRequest.id.in_([r.id for r in requests]))
-    )
+    """The requests ``query`` selects with their status and plan (subqueries, not id lists)."""
+    requests = session.scalars(query.options(selectinload(ConsentRequest.person)))
+    ids = query.with_only_columns(ConsentRequest.id)
+    found = statuses(session, ids)
     plans = {
         p.request_id: p
-        for p in session.scalars(
-            select(DeletionPlan).where(DeletionPlan.request_id.in_([r.id for r in requests]))
-        )
+        for p in session.scalars(select(DeletionPlan).where(DeletionPlan.request_id.in_(ids)))
     }
     rows = []
     for req in requests:
@@ -103,19 +102,17 @@ def _rows(
 
 def item_consent(session: Session, item: Item, today: dt.date) -> ItemConsent:
     """Everything the teacher's consent page of ``item`` shows."""
-    requests = list(
-        session.scalars(
-            select(ConsentRequest)
-            .where(ConsentRequest.item_id == item.id)
-            .options(selectinload(ConsentRequest.person))
-        )
-    )
     subjects = objectors(session, item.course_id, [item.id])[item.id]
     people = _people(session, subjects)
     plans = list(session.scalars(select(DeletionPlan).where(DeletionPlan.item_id == item.id)))
     return ItemConsent(
         item=item,
-        rows=_rows(session, requests, item.course, today),
+        rows=_rows(
+            session,
+            select(ConsentRequest).where(ConsentRequest.item_id == item.id),
+            item.course,
+            today,
+        ),
         objecting=sorted(people.values(), key=str.lower),
         plans=plans,
     )
@@ -175,16 +172,13 @@ class MyView:
 
 def my_view(session: Session, person: Person, course: Course, today: dt.date) -> MyView:
     """Every item of ``course`` that concerns ``person``: in its audience or asked to consent."""
-    requests = list(
-        session.scalars(
-            select(ConsentRequest)
-            .join(Item, Item.id == ConsentRequest.item_id)
-            .where(
-                ConsentRequest.person_id == person.id,
-                Item.course_id == course.id,
-                Item.state != ItemState.CANCELLED,
-            )
-            .options(selectinload(ConsentRequest.person))
+    requests = (
+        select(ConsentRequest)
+        .join(Item, Item.id == ConsentRequest.item_id)
+        .where(
+            ConsentRequest.person_id == person.id,
+            Item.course_id == course.id,
+            Item.state != ItemState.CANCELLED,
         )
     )
     rows = {row.request.item_id: row for row in _rows(session, requests, course, today)}

@@ -64,23 +64,21 @@ def _state(record: LedgerRecord) -> RequestState:
 def statuses(session: Session, request_ids: Select[Any]) -> dict[int, Status]:
     """The status of each request in ``request_ids`` (a select of ids); absent ids are pending.
 
-    Two statements: the newest seq per request and kind, then those records.
+    One statement: the records that are the newest of their request and kind (a join on the
+    newest seq, so the size of the course never turns into a list of bound parameters).
     """
-    newest = session.execute(
-        select(LedgerRecord.request_id, LedgerRecord.kind, func.max(LedgerRecord.seq))
+    newest = (
+        select(func.max(LedgerRecord.seq).label("seq"))
         .where(LedgerRecord.request_id.in_(request_ids), LedgerRecord.kind.in_(_TRACKED))
         .group_by(LedgerRecord.request_id, LedgerRecord.kind)
-    ).all()
-    seqs = [seq for _, _, seq in newest]
-    records = (
-        {r.seq: r for r in session.scalars(select(LedgerRecord).where(LedgerRecord.seq.in_(seqs)))}
-        if seqs
-        else {}
+        .subquery()
     )
     by_request: dict[int, dict[LedgerKind, LedgerRecord]] = {}
-    for request_id, kind, seq in newest:
-        if request_id is not None:
-            by_request.setdefault(request_id, {})[kind] = records[seq]
+    for record in session.scalars(
+        select(LedgerRecord).join(newest, LedgerRecord.seq == newest.c.seq)
+    ):
+        if record.request_id is not None:
+            by_request.setdefault(record.request_id, {})[record.kind] = record
     return {request_id: _status(found) for request_id, found in by_request.items()}
 
 

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import pytest
 from flask import Flask
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, create_engine, event, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lti_tool.access.models import Course, Membership, Person
@@ -449,3 +449,66 @@ def test_a_cancellation_racing_the_last_consent_stays_cancelled(
     assert len(answered) == 1, "the answer failed"
     with db.transaction() as session:
         assert session.get_one(Item, world.item_ids[0]).state is ItemState.CANCELLED
+
+
+def test_a_course_with_more_requests_than_bound_parameters_allowed_still_shows(
+    app: Flask, db: Database
+) -> None:
+    """70,000 answered requests (beyond PostgreSQL's 65,535 and SQLite's 32,766 parameters per
+    statement): the overviews count them all; nothing passes ids as a list of parameters."""
+    world = build(app, "huge", students=1, items=1)
+    item_id = world.item_ids[0]
+    size = 70_000
+    with db.transaction() as session:
+        first = session.scalar(select(func.max(LedgerRecord.seq))) or 0
+        template = session.scalars(
+            select(ConsentRequest).where(ConsentRequest.item_id == item_id)
+        ).one()
+        session.execute(
+            insert(ConsentRequest),
+            [
+                {
+                    "item_id": item_id,
+                    "guest_name": f"Guest {n}",
+                    "text_en": template.text_en,
+                    "text_nl": template.text_nl,
+                    "asked_by": template.asked_by,
+                }
+                for n in range(size)
+            ],
+        )
+        ids = session.scalars(
+            select(ConsentRequest.id).where(ConsentRequest.guest_name.is_not(None))
+        ).all()
+        session.execute(
+            insert(LedgerRecord),
+            [
+                {
+                    "seq": first + n + 1,
+                    "prev_hash": "0" * 64,
+                    "hash": f"{n:064x}",
+                    "recorded_at": dt.datetime(2027, 3, 15, tzinfo=dt.UTC),
+                    "kind": LedgerKind.ANSWERED,
+                    "registration_id": world.registration_id,
+                    "course_id": world.course_id,
+                    "item_ids": [item_id],
+                    "request_id": request_id,
+                    "subject": f"guest:{request_id}",
+                    "actor": f"guest:{request_id}",
+                    "answered_by": "self",
+                    "method": "signed-link",
+                    "answer": "yes" if n % 2 else "no",
+                    "pack_version": "test",
+                    "purpose": "wider-audience",
+                    "audience": "institution",
+                    "details": {},
+                }
+                for n, request_id in enumerate(ids)
+            ],
+        )
+    with db.transaction() as session:
+        course = queries.course_consent(session, world.course_id)
+        item = queries.item_consent(session, session.get(Item, item_id), TODAY)
+    assert course.counts[item_id] == Counter(given=size // 2, refused=size // 2, pending=1)
+    assert item.counts == course.counts[item_id]
+    assert len(item.rows) == size + 1
