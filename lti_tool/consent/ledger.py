@@ -4,7 +4,8 @@ Each record's ``hash`` is sha256 over the previous record's hash and the canonic
 record's own fields (:func:`chain_hash`). Appenders take the chain head with an
 ``UPDATE ... RETURNING`` on its single row, which locks it until the transaction ends (a row
 lock on PostgreSQL, the write lock on SQLite): concurrent appends queue up and the chain never
-forks. The database refuses UPDATE and DELETE on the records themselves.
+forks. The database refuses UPDATE and DELETE on the records themselves and DELETE on the
+head.
 """
 
 from __future__ import annotations
@@ -182,5 +183,9 @@ def verify(conn: Connection, batch: int = 5000) -> Verdict:
     memory)."""
     head = conn.execute(select(LedgerHead.seq, LedgerHead.hash).where(LedgerHead.id == 1)).first()
     if head is None:
-        return check_chain(_rows(conn, batch, None))
+        verdict = check_chain(_rows(conn, batch, None))
+        if verdict.ok and verdict.records:
+            last = verdict.records
+            return Verdict(last - 1, last, "the chain head is missing: removed")
+        return verdict
     return check_chain(_rows(conn, batch, head.seq), (head.seq, head.hash))

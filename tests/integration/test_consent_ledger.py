@@ -156,7 +156,10 @@ def test_verify_is_not_fooled_by_records_appended_while_it_runs(db: Database) ->
 
 
 def _refused(db: Database, change: Callable[[Any], object]) -> None:
-    with pytest.raises(DBAPIError, match="append-only"), db.transaction() as session:
+    with (
+        pytest.raises(DBAPIError, match=r"append-only|cannot be deleted"),
+        db.transaction() as session,
+    ):
         change(session)
 
 
@@ -168,7 +171,9 @@ def test_the_application_cannot_change_or_remove_ledger_records(db: Database) ->
     _refused(db, lambda s: s.execute(second.values(hash="f" * 64)))
     _refused(db, lambda s: s.execute(delete(LedgerRecord).where(LedgerRecord.seq == 3)))
     _refused(db, lambda s: s.execute(text("DELETE FROM consent_ledger")))
+    _refused(db, lambda s: s.execute(delete(LedgerHead)))
     assert _chain(db) == before
+    assert _head(db) == (3, before[-1][2])
     assert _verify(db).ok
 
 
@@ -196,6 +201,17 @@ def test_consent_texts_and_scans_cannot_be_changed_or_removed(db: Database) -> N
 # --- tampering --------------------------------------------------------------------------------
 
 
+SQLITE_GUARDS = (
+    "consent_ledger_no_update",
+    "consent_ledger_no_delete",
+    "consent_ledger_head_no_delete",
+)
+PG_GUARDS = (
+    ("consent_ledger", "consent_ledger_append_only"),
+    ("consent_ledger_head", "consent_ledger_head_no_delete"),
+)
+
+
 @pytest.fixture
 def tamper(db: Database, db_kind: str) -> Callable[[str, dict[str, Any]], None]:
     """Run SQL on the ledger as someone who bypasses the append-only triggers: on SQLite by
@@ -205,17 +221,15 @@ def tamper(db: Database, db_kind: str) -> Callable[[str, dict[str, Any]], None]:
     def run(sql: str, params: dict[str, Any]) -> None:
         with db.engine.begin() as conn:
             if db_kind == "sqlite":
-                conn.exec_driver_sql("DROP TRIGGER IF EXISTS consent_ledger_no_update")
-                conn.exec_driver_sql("DROP TRIGGER IF EXISTS consent_ledger_no_delete")
+                for trigger in SQLITE_GUARDS:
+                    conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger}")
             else:
-                conn.exec_driver_sql(
-                    "ALTER TABLE consent_ledger DISABLE TRIGGER consent_ledger_append_only"
-                )
+                for table, trigger in PG_GUARDS:
+                    conn.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
             conn.execute(text(sql), params)
             if db_kind != "sqlite":
-                conn.exec_driver_sql(
-                    "ALTER TABLE consent_ledger ENABLE TRIGGER consent_ledger_append_only"
-                )
+                for table, trigger in PG_GUARDS:
+                    conn.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
 
     return run
 
@@ -262,6 +276,7 @@ TAMPERING: dict[str, tuple[Callable[[Database], tuple[str, dict[str, Any]]], int
         RECORDS,
         "removed",
     ),
+    "chain head deleted": (lambda db: ("DELETE FROM consent_ledger_head", {}), RECORDS, "head"),
     "middle record re-chained": (lambda db: _rechain(db, 3), 4, "follow"),
     "last record re-chained": (lambda db: _rechain(db, RECORDS), RECORDS, ""),
 }
