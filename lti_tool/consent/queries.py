@@ -24,7 +24,14 @@ from lti_tool.consent.models import (
     LedgerRecord,
 )
 from lti_tool.consent.operations import OBJECTABLE, minor
-from lti_tool.consent.state import PENDING, RequestState, Status, objectors, statuses
+from lti_tool.consent.state import (
+    PENDING,
+    RequestState,
+    Status,
+    counts_per_item,
+    objectors,
+    statuses,
+)
 from lti_tool.items.models import Item, ItemState
 from lti_tool.policy import Outcome
 
@@ -135,17 +142,9 @@ class CourseConsent:
 
 
 def course_consent(session: Session, course_id: int) -> CourseConsent:
-    """The consent overview of a course's items in four statements, whatever its size."""
+    """The consent overview of a course's items in three statements, whatever its size."""
     item_ids = select(Item.id).where(Item.course_id == course_id)
-    pairs = session.execute(
-        select(ConsentRequest.id, ConsentRequest.item_id).where(
-            ConsentRequest.item_id.in_(item_ids)
-        )
-    ).all()
-    found = statuses(session, select(ConsentRequest.id).where(ConsentRequest.item_id.in_(item_ids)))
-    counts: dict[int, Counter[str]] = {}
-    for request_id, item_id in pairs:
-        counts.setdefault(item_id, Counter())[found.get(request_id, PENDING).state.value] += 1
+    counts = counts_per_item(session, item_ids)
     objecting = objectors(session, course_id, session.scalars(item_ids))
     return CourseConsent(counts, {i: len(s) for i, s in objecting.items() if s})
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from lti_tool.consent.models import LedgerKind, LedgerRecord
+from lti_tool.consent.models import ConsentRequest, LedgerKind, LedgerRecord
 
 
 class RequestState(enum.StrEnum):
@@ -53,12 +54,15 @@ class Status:
 PENDING = Status(RequestState.PENDING)
 
 
-def _state(record: LedgerRecord) -> RequestState:
-    if record.kind is LedgerKind.WITHDRAWN:
+def _state(kind: LedgerKind | None, answer: str | None) -> RequestState:
+    """The state a request is in when its newest decisive record has ``kind`` and ``answer``."""
+    if kind is None:
+        return RequestState.PENDING
+    if kind is LedgerKind.WITHDRAWN:
         return RequestState.WITHDRAWN
-    if record.kind is LedgerKind.UNRECOGNISABLE:
+    if kind is LedgerKind.UNRECOGNISABLE:
         return RequestState.UNRECOGNISABLE
-    return RequestState.GIVEN if record.answer == "yes" else RequestState.REFUSED
+    return RequestState.GIVEN if answer == "yes" else RequestState.REFUSED
 
 
 def statuses(session: Session, request_ids: Select[Any]) -> dict[int, Status]:
@@ -82,6 +86,30 @@ def statuses(session: Session, request_ids: Select[Any]) -> dict[int, Status]:
     return {request_id: _status(found) for request_id, found in by_request.items()}
 
 
+def counts_per_item(session: Session, item_ids: Select[Any]) -> dict[int, Counter[str]]:
+    """How many requests of each item in ``item_ids`` stand in each state, counted by the
+    database (one statement; the ledger records themselves are never loaded)."""
+    newest = (
+        select(LedgerRecord.request_id, func.max(LedgerRecord.seq).label("seq"))
+        .join(ConsentRequest, ConsentRequest.id == LedgerRecord.request_id)
+        .where(ConsentRequest.item_id.in_(item_ids), LedgerRecord.kind.in_(_DECISIVE))
+        .group_by(LedgerRecord.request_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(ConsentRequest.item_id, LedgerRecord.kind, LedgerRecord.answer, func.count())
+        .select_from(ConsentRequest)
+        .outerjoin(newest, newest.c.request_id == ConsentRequest.id)
+        .outerjoin(LedgerRecord, LedgerRecord.seq == newest.c.seq)
+        .where(ConsentRequest.item_id.in_(item_ids))
+        .group_by(ConsentRequest.item_id, LedgerRecord.kind, LedgerRecord.answer)
+    )
+    counts: dict[int, Counter[str]] = {}
+    for item_id, kind, answer, count in rows:
+        counts.setdefault(item_id, Counter())[_state(kind, answer).value] += count
+    return counts
+
+
 def _status(found: dict[LedgerKind, LedgerRecord]) -> Status:
     decisive = max((found[k] for k in _DECISIVE if k in found), key=lambda r: r.seq, default=None)
     reminded = found.get(LedgerKind.REMINDED)
@@ -89,7 +117,7 @@ def _status(found: dict[LedgerKind, LedgerRecord]) -> Status:
     if confirmed is not None and (decisive is None or confirmed.seq < decisive.seq):
         confirmed = None
     return Status(
-        RequestState.PENDING if decisive is None else _state(decisive),
+        RequestState.PENDING if decisive is None else _state(decisive.kind, decisive.answer),
         decisive,
         confirmed,
         None if reminded is None else reminded.recorded_at,
