@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 RTMP_MODULE = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
 _SAFE = re.compile(r"^[^\s;{}\"'$\\]+$")
 _PART = "[A-Za-z0-9_-]{1,64}"
+UPDATE_SECONDS = 10  # how often nginx asks whether a live publish may go on
 _LOCATION = (
     "^/hls/(?<ltt_sig>[A-Za-z0-9_-]{22})/(?<ltt_expires>[0-9]{1,12})"
     f"/(?<ltt_viewer>{_PART})/(?<ltt_stream>{_PART})/(?<ltt_file>{_PART}\\.(m3u8|ts))$"
@@ -61,6 +62,8 @@ def render(
     temp = ""
     if layout.module:
         head.append(f"load_module {_safe('module', layout.module)};")
+    else:  # Debian's packages enable the RTMP module there
+        head.append("include /etc/nginx/modules-enabled/*.conf;")
     if layout.user:
         head.append(f"user {_safe('user', layout.user)};")
     if layout.work_dir:
@@ -87,6 +90,8 @@ rtmp {{
       notify_method post;
       on_publish {callbacks}/on_publish;            # 2xx: the tool accepted the key
       on_publish_done {callbacks}/on_publish_done;  # the tool marks the stream ended
+      on_update {callbacks}/on_update;              # 403: key replaced or item no longer
+      notify_update_timeout {UPDATE_SECONDS}s;      # allowed; the encoder is cut off
       hls on;
       hls_path {hls};
       hls_nested on;
@@ -130,8 +135,9 @@ TEMPLATE_SECRET = "__LTI_TOOL_STREAM_SECRET_32_CHARACTERS_OR_MORE__"  # noqa: S1
 TEMPLATE_TOKEN = "__CALLBACK_TOKEN__"  # noqa: S105 - placeholder
 TEMPLATE_HEADER = """# Production template (placeholders instead of secrets). On the media server,
 # generate the real file with the tool's settings instead:
-#   lti-tool nginx-config --out /etc/nginx/lti-tool-streams.conf
-# and include it from nginx.conf's main context (next to `events`, not inside `http`).
+#   lti-tool nginx-config --out /etc/nginx/nginx.conf
+# It is a whole nginx.conf for the media server (RTMP in, signed HLS out): use it as the media
+# host's nginx.conf, or run a second nginx with `nginx -c FILE` beside the system's one.
 # Viewers fetch HLS from LTI_TOOL_HLS_URL (default <base url>/hls): either proxy /hls/ of the
 # tool's TLS server to the HLS server below, or point LTI_TOOL_HLS_URL at a TLS media host.
 """

@@ -115,35 +115,50 @@ def issue_key(
     return stream, key, provider.ingest(stream.name, key)
 
 
-def publish(session: Session, name: str, key: str, *, addr: str = "") -> Stream:
-    """nginx's ``on_publish``: only the current key of an allowed item's stream is accepted.
-    A refusal is audited and raised as :class:`PublishRefused`."""
-    stream = session.scalar(select(Stream).where(Stream.name == name)) if name else None
+def _refusal_code(stream: Stream | None, key: str) -> str | None:
+    """Why ``key`` may not publish ``stream`` now (a short code), or None."""
     matches = hmac.compare_digest(
         _hash(key), (stream.key_hash if stream is not None else None) or _DUMMY_HASH
     )
-    code = None
     if stream is None:
-        code = "unknown-stream"
-    elif not key:
-        code = "no-key"
-    elif not matches:
-        code = "wrong-key"
-    elif refusal(stream.item) is not None:
-        code = "item-not-allowed"
+        return "unknown-stream"
+    if not key:
+        return "no-key"
+    if not matches:
+        return "wrong-key"
+    if refusal(stream.item) is not None:
+        return "item-not-allowed"
+    return None
+
+
+def _stream_named(session: Session, name: str) -> Stream | None:
+    return session.scalar(select(Stream).where(Stream.name == name)) if name else None
+
+
+def _refuse(
+    session: Session, kind: str, stream: Stream | None, name: str, code: str, addr: str
+) -> PublishRefused:
+    item = stream.item if stream is not None else None
+    record(
+        session,
+        kind,
+        actor="nginx",
+        course_id=item.course_id if item else None,
+        subject=item.subject if item else None,
+        stream=name[:64],
+        reason=code,
+        addr=addr[:64],
+    )
+    return PublishRefused(detail=code)
+
+
+def publish(session: Session, name: str, key: str, *, addr: str = "") -> Stream:
+    """nginx's ``on_publish``: only the current key of an allowed item's stream is accepted.
+    A refusal is audited and raised as :class:`PublishRefused`."""
+    stream = _stream_named(session, name)
+    code = _refusal_code(stream, key)
     if code is not None:
-        item = stream.item if stream is not None else None
-        record(
-            session,
-            "stream.publish_refused",
-            actor="nginx",
-            course_id=item.course_id if item else None,
-            subject=item.subject if item else None,
-            stream=name[:64],
-            reason=code,
-            addr=addr[:64],
-        )
-        raise PublishRefused(detail=code)
+        raise _refuse(session, "stream.publish_refused", stream, name, code, addr)
     assert stream is not None
     stream.state = StreamState.LIVE
     stream.started_at = utcnow()
@@ -161,9 +176,18 @@ def publish(session: Session, name: str, key: str, *, addr: str = "") -> Stream:
     return stream
 
 
+def still_publishing(session: Session, name: str, key: str, *, addr: str = "") -> None:
+    """nginx's ``on_update`` (every few seconds while live): a publish whose key was replaced,
+    or whose item was cancelled or lost its consent meanwhile, is cut off (audited)."""
+    stream = _stream_named(session, name)
+    code = _refusal_code(stream, key)
+    if code is not None:
+        raise _refuse(session, "stream.cut_off", stream, name, code, addr)
+
+
 def publish_done(session: Session, name: str) -> Stream | None:
     """nginx's ``on_publish_done``: the stream has ended (nginx writes no ENDLIST)."""
-    stream = session.scalar(select(Stream).where(Stream.name == name)) if name else None
+    stream = _stream_named(session, name)
     if stream is None or stream.state is not StreamState.LIVE:
         return stream
     stream.state = StreamState.ENDED

@@ -143,6 +143,24 @@ def on_publish(token: str) -> tuple[str, int]:
     return "ok", 200
 
 
+@bp.post("/streams/nginx/<token>/on_update")
+def on_update(token: str) -> tuple[str, int]:
+    """nginx-rtmp asks, while a publish lasts, whether it may go on: 403 cuts it off."""
+    _callback(token)
+    session = db_session()
+    try:
+        operations.still_publishing(
+            session,
+            request.form.get("name", ""),
+            request.form.get("key", ""),
+            addr=request.form.get("addr", ""),
+        )
+    except operations.PublishRefused:
+        commit()  # keep the audit event of the cut-off
+        return "cut off", 403
+    return "ok", 200
+
+
 @bp.post("/streams/nginx/<token>/on_publish_done")
 def on_publish_done(token: str) -> tuple[str, int]:
     """nginx-rtmp reports that a publish ended."""

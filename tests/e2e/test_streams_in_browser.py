@@ -232,3 +232,33 @@ def test_publishing_fails_closed_while_the_tool_is_unreachable(
             pusher.kill()
             pusher.wait(5)
     assert not (media_server / "hls" / name).exists()
+
+
+def test_a_new_key_cuts_off_the_encoder_that_is_live(
+    app: Flask, tess: User, media_server: Path
+) -> None:
+    """The teacher makes a new key while the old one is streaming (it leaked, say): within
+    nginx's update interval the old encoder is dropped, and it cannot come back."""
+    item_id = section_a_stream(app, tess)
+    name, key = issue_key(tess, item_id)
+    rtmp_url = app.extensions["lti_tool"].settings.rtmp_url
+    pusher = _push(rtmp_url, name, key, 120)
+    try:
+        _wait((media_server / "hls" / name / "index.m3u8").exists, 15, "the stream to go live")
+        issue_key(tess, item_id)
+        started = time.monotonic()
+        assert pusher.wait(nginx.UPDATE_SECONDS * 2 + 10) is not None
+        assert time.monotonic() - started < nginx.UPDATE_SECONDS * 2 + 5
+        again = _push(rtmp_url, name, key, 5)
+        assert again.wait(20) != 0
+    finally:
+        if pusher.poll() is None:
+            pusher.kill()
+            pusher.wait(5)
+    with app.extensions["lti_tool"].db.transaction() as session:
+        kinds = [
+            (e.kind, e.data.get("reason"))
+            for e in session.scalars(select(AuditEvent).where(AuditEvent.kind.like("stream.%")))
+        ]
+    assert ("stream.cut_off", "wrong-key") in kinds
+    assert kinds[-1] == ("stream.publish_refused", "wrong-key")

@@ -189,6 +189,30 @@ def test_an_item_no_longer_allowed_cannot_publish(app: Flask, tess: User, item_i
     assert _events(app, "stream.publish_refused")[0]["reason"] == "item-not-allowed"
 
 
+@pytest.mark.parametrize("change", ["new-key", "cancelled", "other-stream-key"])
+def test_a_live_publish_is_cut_off_once_it_is_no_longer_allowed(
+    app: Flask, tess: User, item_id: int, change: str
+) -> None:
+    """nginx's on_update asks every few seconds while live: the tool answers 403 once the key
+    was replaced or the item is no longer allowed, and nginx drops the encoder."""
+    name, key = issue_key(tess, item_id)
+    assert callback(app, "on_publish", name, key).status_code == 200
+    assert callback(app, "on_update", name, key).status_code == 200
+    sent = key
+    if change == "new-key":
+        issue_key(tess, item_id)
+    elif change == "cancelled":
+        assert tess.post(f"items/{item_id}/cancel", {}).status_code == 303
+    else:
+        sent = issue_key(tess, create_item(tess, title="Other"))[1]
+    assert callback(app, "on_update", name, sent).status_code == 403
+    cut = _events(app, "stream.cut_off")
+    reason = "item-not-allowed" if change == "cancelled" else "wrong-key"
+    assert [(e["stream"], e["reason"]) for e in cut] == [(name, reason)]
+    assert all(key not in str(e) for e in cut)
+    assert callback(app, "on_update", name, key, token="x" * 40).status_code == 404
+
+
 def test_callbacks_need_the_configured_token(app: Flask, tess: User, item_id: int) -> None:
     name, key = issue_key(tess, item_id)
     assert callback(app, "on_publish", name, key, token="x" * 40).status_code == 404
