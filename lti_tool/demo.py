@@ -43,8 +43,20 @@ def _start_nginx(env: dict[str, str], rtmp_port: int, http_port: int) -> subproc
     from lti_tool.streams.local import local_layout, run_nginx
     from lti_tool.streams.operations import provider_for
 
-    if not shutil.which("nginx") or not Path(nginx.RTMP_MODULE).exists():
-        raise click.ClickException("nginx with the RTMP module is missing: make setup installs it")
+    missing = [
+        package
+        for package, present in (
+            ("nginx", shutil.which("nginx")),
+            ("libnginx-mod-rtmp", Path(nginx.RTMP_MODULE).exists()),
+            ("ffmpeg", shutil.which("ffmpeg")),
+        )
+        if not present
+    ]
+    if missing:
+        raise click.ClickException(
+            f"missing for live streams and recordings: {', '.join(missing)}; "
+            f"install them as root with `apt-get install {' '.join(missing)}` (or `make setup`)"
+        )
     work = PROJECT_ROOT / "instance" / "nginx"
     layout = local_layout(work, rtmp_port, http_port)
     app = create_app(environ=env)

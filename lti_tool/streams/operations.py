@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -23,8 +24,9 @@ from lti_tool.db import utcnow
 from lti_tool.errors import Conflict, Forbidden, NotFound, _
 from lti_tool.items.models import Item, ItemState
 from lti_tool.policy import Made
+from lti_tool.store import Store
 from lti_tool.streams.models import Stream, StreamState
-from lti_tool.streams.providers import Ingest, LiveProvider, Playback, build
+from lti_tool.streams.providers import Ingest, LiveProvider, MediaStatus, Playback, build
 
 STREAMED = (Made.STREAM, Made.STREAM_AND_RECORDING)
 _DUMMY_HASH = hashlib.sha256(b"no stream").hexdigest()
@@ -67,6 +69,23 @@ def provider_options(settings: Settings, secret_key: str) -> dict[str, Any]:
 
 def provider_for(settings: Settings, secret_key: str) -> LiveProvider:
     return build(settings.stream_provider, provider_options(settings, secret_key))
+
+
+STATUS_SECONDS = 15  # how long one probe of the media server is believed
+PROBE_TIMEOUT = 1.0
+
+
+def media_status(provider: LiveProvider, store: Store) -> MediaStatus:
+    """Whether the media server can be reached, probed at most every ``STATUS_SECONDS``
+    (shared by every worker through ``store``)."""
+    key = f"media-status:{provider.name}"
+    cached = store.get(key)
+    if cached is not None:
+        ingest, playback = json.loads(cached)
+        return MediaStatus(ingest, playback)
+    found = provider.status(PROBE_TIMEOUT)
+    store.put(key, json.dumps([found.ingest, found.playback]), STATUS_SECONDS)
+    return found
 
 
 def _hash(key: str) -> str:

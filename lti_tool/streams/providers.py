@@ -12,6 +12,8 @@ A provider turns the tool's decisions into its media server's terms. The contrac
   server, not the tool, checks it on every request.
 - ``accepts_callback(token)`` tells whether a callback (publish / publish done) came from the
   provider's media server (constant-time).
+- ``status(timeout)`` probes whether encoders and players can reach the media server now
+  (a teacher sees it before going live; never raises).
 
 The tool decides *whether* (audience, keys, item state); a provider never does. Providers
 register with :func:`register`; :func:`build` makes one by name. The built-in ``nginx``
@@ -22,12 +24,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import socket
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
+
+import requests
 
 from lti_tool.errors import ConfigError, UpstreamError, _
 from lti_tool.streams import signing
@@ -56,6 +61,18 @@ class Ingest:
     server_url: str
     stream_name: str
     push_url: str
+
+
+@dataclass(frozen=True)
+class MediaStatus:
+    """Whether the media server takes streams in (``ingest``) and serves them (``playback``)."""
+
+    ingest: bool
+    playback: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.ingest and self.playback
 
 
 @dataclass(frozen=True)
@@ -111,6 +128,10 @@ class LiveProvider(ABC):
     @abstractmethod
     def accepts_callback(self, token: str) -> bool:
         """Whether a callback carrying ``token`` comes from this provider's server."""
+
+    @abstractmethod
+    def status(self, timeout: float) -> MediaStatus:
+        """Whether the media server can be reached now (each probe within ``timeout``)."""
 
 
 _REGISTRY: dict[str, type[LiveProvider]] = {}
@@ -185,3 +206,19 @@ class NginxProvider(LiveProvider):
 
     def accepts_callback(self, token: str) -> bool:
         return hmac.compare_digest(token.encode(), self.callback_token().encode())
+
+    def status(self, timeout: float) -> MediaStatus:
+        """RTMP: the port accepts a connection; HLS: nginx answers HTTP at all (a 404 for the
+        bare path is an answer)."""
+        rtmp = urlsplit(self.rtmp_url)
+        try:
+            with socket.create_connection((rtmp.hostname or "", rtmp.port or 1935), timeout):
+                ingest = True
+        except OSError:
+            ingest = False
+        try:
+            requests.get(self.hls_url + "/", timeout=timeout, allow_redirects=False)
+            playback = True
+        except requests.RequestException:
+            playback = False
+        return MediaStatus(ingest, playback)

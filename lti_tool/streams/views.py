@@ -65,7 +65,12 @@ def setup(item_id: int) -> str:
     """The teacher's page: where to push; a new secret key on POST (shown this once)."""
     ctx, item = _teacher_item(item_id)
     session = db_session()
-    context: dict[str, Any] = {"item": item, "key": None, "ingest": None}
+    context: dict[str, Any] = {
+        "item": item,
+        "key": None,
+        "ingest": None,
+        "media": operations.media_status(_provider(), runtime().store),
+    }
     if request.method == "POST":
         actor = f"{ctx.registration_id}:{ctx.user_sub}"
         issued, key, ingest = operations.issue_key(session, item, _provider(), actor=actor)

@@ -3,6 +3,9 @@ item, publishes decided by the current key, signed links only for the item's aud
 
 from __future__ import annotations
 
+import dataclasses
+import socket
+import threading
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -84,6 +87,52 @@ def test_teacher_gets_a_key_shown_once_with_obs_and_ffmpeg_instructions(
     assert stream.name in again and "?key=" not in again  # shown once
     issued = _events(app, "stream.key_issued")
     assert issued == [{"subject": f"item:{item_id}", "stream": stream.name, "key_version": 1}]
+
+
+def test_the_key_page_says_when_the_streaming_server_is_down(
+    app: Flask, tess: User, item_id: int
+) -> None:
+    """Nothing listens on the configured RTMP and HLS ports here: the teacher is told, at once
+    (1 s probes), instead of pushing into nothing."""
+    started = time.monotonic()
+    page = tess.get(f"items/{item_id}/stream")
+    assert page.status_code == 200 and time.monotonic() - started < 5
+    body = text(page)
+    assert "cannot be reached" in body and "will not be able to connect" in body
+    assert "will not be able to watch" in body
+    tess.get("?lang=nl")
+    assert "niet bereikbaar" in text(tess.get(f"items/{item_id}/stream"))
+
+
+def test_the_key_page_says_ready_when_both_ends_answer(
+    app: Flask, browser: Browser, new_browser: Any
+) -> None:
+    """An RTMP port that accepts connections and an HTTP server that answers (even 404)."""
+    with socket.socket() as rtmp, socket.socket() as hls:
+        for sock in (rtmp, hls):
+            sock.bind(("127.0.0.1", 0))
+            sock.listen(8)
+        rt = app.extensions["lti_tool"]
+        rt.settings = dataclasses.replace(
+            rt.settings,
+            rtmp_url=f"rtmp://127.0.0.1:{rtmp.getsockname()[1]}/live",
+            hls_url=f"http://127.0.0.1:{hls.getsockname()[1]}/hls",
+        )
+        answering = threading.Thread(target=_answer_http_once, args=(hls,), daemon=True)
+        answering.start()
+        for student in STUDENTS:
+            launch(new_browser(), student)
+        tess = launch(browser, "t-tess")
+        body = text(tess.get(f"items/{section_a_stream(app, tess)}/stream"))
+        answering.join(5)
+    assert "streaming server is ready" in body and "cannot be reached" not in body
+
+
+def _answer_http_once(server: socket.socket) -> None:
+    conn, _addr = server.accept()
+    with conn:
+        conn.recv(4096)
+        conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 
 
 def test_the_public_stream_name_is_not_the_key_and_not_guessable(
