@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lti_tool.errors import ConfigError
 
@@ -72,6 +73,7 @@ class Settings:
     consent_link_days: int
     reminder_interval_hours: int
     max_scan_bytes: int
+    timezone: str
 
     @property
     def https_only(self) -> bool:
@@ -108,6 +110,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "consent_link_days": _int,
     "reminder_interval_hours": _int,
     "max_scan_bytes": _int,
+    "timezone": _str,
 }
 
 
@@ -142,6 +145,7 @@ def _defaults() -> dict[str, Any]:
         "consent_link_days": 14,
         "reminder_interval_hours": 24,
         "max_scan_bytes": 5 * 1024 * 1024,
+        "timezone": "Europe/Amsterdam",
     }
 
 
@@ -201,6 +205,12 @@ def _check(s: Settings) -> None:
             raise ValueError
     except ValueError:
         raise ConfigError("LTI_TOOL_SCHOOL_YEAR_END must be MM-DD, e.g. 07-31") from None
+    try:
+        ZoneInfo(s.timezone)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ConfigError(
+            f"LTI_TOOL_TIMEZONE {s.timezone!r} is not a time zone name like Europe/Amsterdam"
+        ) from None
     _check_streams(s)
     _check_consent(s)
     for name in ("http_timeout_seconds", "jwks_cache_seconds", "max_form_bytes"):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.db import Base, UTCDateTime, str_enum, utcnow
 from lti_tool.items.models import Item
+from lti_tool.streams.window import Window
 
 
 class StreamState(enum.StrEnum):
@@ -39,6 +40,19 @@ class Stream(Base):
     state: Mapped[StreamState] = mapped_column(str_enum(StreamState), default=StreamState.IDLE)
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    window_start: Mapped[dt.datetime | None] = mapped_column(
+        UTCDateTime, comment="scheduled start (publishing allowed a little before); NULL: any time"
+    )
+    window_end: Mapped[dt.datetime | None] = mapped_column(
+        UTCDateTime, comment="scheduled end: a publish still live then is cut off"
+    )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     item: Mapped[Item] = relationship()
+
+    @property
+    def window(self) -> Window | None:
+        """The scheduled window, if the teacher set one."""
+        if self.window_start is None or self.window_end is None:
+            return None
+        return Window(self.window_start, self.window_end)

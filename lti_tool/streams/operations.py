@@ -27,6 +27,7 @@ from lti_tool.policy import Made
 from lti_tool.store import Store
 from lti_tool.streams.models import Stream, StreamState
 from lti_tool.streams.providers import Ingest, LiveProvider, MediaStatus, Playback, build
+from lti_tool.streams.window import Window
 
 STREAMED = (Made.STREAM, Made.STREAM_AND_RECORDING)
 _DUMMY_HASH = hashlib.sha256(b"no stream").hexdigest()
@@ -105,6 +106,15 @@ def stream_of(session: Session, item: Item) -> Stream | None:
     return session.scalar(select(Stream).where(Stream.item_id == item.id))
 
 
+def _stream_for(session: Session, item: Item, provider: LiveProvider) -> Stream:
+    """The stream of ``item``, made (with an unguessable public name) on first use."""
+    stream = stream_of(session, item)
+    if stream is None:
+        stream = Stream(item_id=item.id, provider=provider.name, name=secrets.token_urlsafe(18))
+        session.add(stream)
+    return stream
+
+
 def issue_key(
     session: Session, item: Item, provider: LiveProvider, *, actor: str
 ) -> tuple[Stream, str, Ingest]:
@@ -113,10 +123,7 @@ def issue_key(
     problem = refusal(item)
     if problem is not None:
         raise problem
-    stream = stream_of(session, item)
-    if stream is None:
-        stream = Stream(item_id=item.id, provider=provider.name, name=secrets.token_urlsafe(18))
-        session.add(stream)
+    stream = _stream_for(session, item, provider)
     key = secrets.token_urlsafe(24)
     stream.key_hash = _hash(key)
     stream.key_version = (stream.key_version or 0) + 1
@@ -136,6 +143,7 @@ def issue_key(
 
 def _refusal_code(stream: Stream | None, key: str) -> str | None:
     """Why ``key`` may not publish ``stream`` now (a short code), or None."""
+    window = stream.window if stream is not None else None
     matches = hmac.compare_digest(
         _hash(key), (stream.key_hash if stream is not None else None) or _DUMMY_HASH
     )
@@ -147,7 +155,33 @@ def _refusal_code(stream: Stream | None, key: str) -> str | None:
         return "wrong-key"
     if refusal(stream.item) is not None:
         return "item-not-allowed"
+    if window is not None and not window.allows(utcnow()):
+        return "outside-window"
     return None
+
+
+def schedule(
+    session: Session, item: Item, window: Window | None, provider: LiveProvider, *, actor: str
+) -> Stream:
+    """Give the stream of ``item`` a window (None: it may go live any time), audited."""
+    problem = refusal(item)
+    if problem is not None:
+        raise problem
+    stream = _stream_for(session, item, provider)
+    stream.window_start = window.start if window else None
+    stream.window_end = window.end if window else None
+    session.flush()
+    record(
+        session,
+        "stream.scheduled" if window else "stream.unscheduled",
+        actor=actor,
+        course_id=item.course_id,
+        subject=item.subject,
+        stream=stream.name,
+        start=window.start.isoformat() if window else None,
+        end=window.end.isoformat() if window else None,
+    )
+    return stream
 
 
 def _stream_named(session: Session, name: str) -> Stream | None:

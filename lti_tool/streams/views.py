@@ -5,17 +5,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, render_template, request
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from lti_tool.access.models import Course, Person
 from lti_tool.access.roster import refresh_if_stale
+from lti_tool.db import utcnow
 from lti_tool.errors import Forbidden, NotFound, _
 from lti_tool.items.models import Item
 from lti_tool.items.queries import card, get_item
 from lti_tool.lti.context import LaunchContext
-from lti_tool.streams import operations
+from lti_tool.streams import operations, window
 from lti_tool.streams.providers import LiveProvider
 from lti_tool.web.i18n import current_locale
 from lti_tool.web.lifecycle import commit, db_session, runtime
@@ -70,6 +80,8 @@ def setup(item_id: int) -> str:
         "key": None,
         "ingest": None,
         "media": operations.media_status(_provider(), runtime().store),
+        "window": None,
+        "timezone": runtime().settings.timezone,
     }
     if request.method == "POST":
         actor = f"{ctx.registration_id}:{ctx.user_sub}"
@@ -81,7 +93,32 @@ def setup(item_id: int) -> str:
         context.update(stream=existing)
         if existing is not None:
             context["ingest"] = _provider().ingest(existing.name, "KEY")
+    shown = context["stream"].window if context.get("stream") is not None else None
+    if shown is not None:
+        zone = runtime().settings.timezone
+        context["window"] = (window.local(shown.start, zone), window.local(shown.end, zone))
     return render_template("streams/setup.html", **context)
+
+
+@bp.post("/s/<sid>/items/<int:item_id>/stream/schedule")
+@launch_required
+def schedule(item_id: int) -> Response:
+    """Set (or with ``clear``, remove) the window in which the stream may be live."""
+    ctx, item = _teacher_item(item_id)
+    settings = runtime().settings
+    found = None
+    if "clear" not in request.form:
+        found = window.parse(
+            request.form.get("day", ""),
+            request.form.get("start", ""),
+            request.form.get("end", ""),
+            settings.timezone,
+            utcnow(),
+        )
+    actor = f"{ctx.registration_id}:{ctx.user_sub}"
+    operations.schedule(db_session(), item, found, _provider(), actor=actor)
+    commit()
+    return redirect(url_for("streams.setup", item_id=item.id), 303)
 
 
 def _fresh_roster(item: Item) -> None:

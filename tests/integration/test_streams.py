@@ -4,11 +4,13 @@ item, publishes decided by the current key, signed links only for the item's aud
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import socket
 import threading
 import time
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -260,6 +262,69 @@ def test_a_live_publish_is_cut_off_once_it_is_no_longer_allowed(
     assert [(e["stream"], e["reason"]) for e in cut] == [(name, reason)]
     assert all(key not in str(e) for e in cut)
     assert callback(app, "on_update", name, key, token="x" * 40).status_code == 404
+
+
+def test_a_scheduled_stream_publishes_only_in_its_window(
+    app: Flask, tess: User, item_id: int
+) -> None:
+    """Tomorrow 12:00-13:00 in Amsterdam: at least 11 hours from now, whatever the time."""
+    name, key = issue_key(tess, item_id)
+    tomorrow = (dt.datetime.now(ZoneInfo("Europe/Amsterdam")) + dt.timedelta(days=1)).date()
+    form = {"day": tomorrow.isoformat(), "start": "12:00", "end": "13:00"}
+    assert tess.post(f"items/{item_id}/stream/schedule", form).status_code == 303
+    page = text(tess.get(f"items/{item_id}/stream"))
+    assert f"Scheduled on {tomorrow.isoformat()} from 12:00 to 13:00 (Europe/Amsterdam)" in page
+    assert callback(app, "on_publish", name, key).status_code == 403
+    assert _events(app, "stream.publish_refused")[-1]["reason"] == "outside-window"
+    assert tess.post(f"items/{item_id}/stream/schedule", {"clear": "1"}).status_code == 303
+    assert "Not scheduled" in text(tess.get(f"items/{item_id}/stream"))
+    assert callback(app, "on_publish", name, key).status_code == 200
+    assert [e["stream"] for e in _events(app, "stream.scheduled")] == [name]
+    assert len(_events(app, "stream.unscheduled")) == 1
+
+
+def test_a_publish_still_live_when_the_window_ends_is_cut_off(
+    app: Flask, tess: User, item_id: int
+) -> None:
+    name, key = issue_key(tess, item_id)
+    with app.extensions["lti_tool"].db.transaction() as session:
+        stream = session.scalars(select(Stream).where(Stream.name == name)).one()
+        now = dt.datetime.now(dt.UTC)
+        stream.window_start = now - dt.timedelta(hours=1)
+        stream.window_end = now + dt.timedelta(seconds=2)
+    assert callback(app, "on_publish", name, key).status_code == 200
+    assert callback(app, "on_update", name, key).status_code == 200
+    time.sleep(2.5)
+    assert callback(app, "on_update", name, key).status_code == 403
+    assert _events(app, "stream.cut_off")[-1]["reason"] == "outside-window"
+
+
+@pytest.mark.parametrize(
+    ("form", "reason"),
+    [
+        ({"day": "tomorrow", "start": "09:00", "end": "10:00"}, "like 2027-03-15"),
+        ({"day": "2099-01-01", "start": "10:00", "end": "09:00"}, "after the start"),
+        ({"day": "2020-01-01", "start": "09:00", "end": "10:00"}, "already passed"),
+        ({"day": "2099-01-01", "start": "06:00", "end": "23:00"}, "at most 12 hours"),
+        ({}, "like 2027-03-15"),
+    ],
+)
+def test_bad_schedules_are_refused_with_a_reason(
+    app: Flask, tess: User, item_id: int, form: dict[str, str], reason: str
+) -> None:
+    response = tess.post(f"items/{item_id}/stream/schedule", form)
+    assert response.status_code == 400 and reason in text(response)
+    assert _events(app, "stream.scheduled") == []
+
+
+def test_only_the_courses_teachers_schedule(
+    app: Flask, tess: User, item_id: int, new_browser: Any
+) -> None:
+    anna = launch(new_browser(), "s-anna")
+    form = {"day": "2099-01-01", "start": "09:00", "end": "10:00"}
+    assert anna.post(f"items/{item_id}/stream/schedule", form).status_code == 403
+    assert tess.post(f"items/{item_id}/stream/schedule", form, csrf=False).status_code == 403
+    assert _events(app, "stream.scheduled") == []
 
 
 def test_callbacks_need_the_configured_token(app: Flask, tess: User, item_id: int) -> None:
