@@ -129,8 +129,11 @@ def tess(browser: Browser, new_browser: Any) -> User:
     return launch(browser, "t-tess")
 
 
-def _player(page: Page, lms: DevLms, base_url: str, user: str, item_id: int) -> Frame:
-    """``user`` opens the course in the LMS, then the stream's player inside the tool's frame."""
+def _player(
+    page: Page, lms: DevLms, base_url: str, user: str, item_id: int, view: str = "watch"
+) -> Frame:
+    """``user`` opens the course in the LMS, then the stream's ``view`` (the player, or the
+    teacher's key page ``stream``) inside the tool's frame."""
     page.goto(lms.url(f"/course/course-1?user={user}"))
 
     def launched() -> Frame | None:  # the tool's frame, past the launch's own pages
@@ -144,7 +147,7 @@ def _player(page: Page, lms: DevLms, base_url: str, user: str, item_id: int) -> 
     else:
         raise AssertionError(f"{user}'s launch did not reach the tool within 15 s")
     sid = frame.url.split("/s/", 1)[1].split("/", 1)[0]
-    frame.goto(f"{base_url}/s/{sid}/items/{item_id}/watch")
+    frame.goto(f"{base_url}/s/{sid}/items/{item_id}/{view}")
     return frame
 
 
@@ -262,3 +265,30 @@ def test_a_new_key_cuts_off_the_encoder_that_is_live(
         ]
     assert ("stream.cut_off", "wrong-key") in kinds
     assert kinds[-1] == ("stream.publish_refused", "wrong-key")
+
+
+MAKE_KEY = "Maak een nieuwe streamsleutel"  # the schedule made the stream
+
+
+def test_the_teachers_key_page_is_accessible_and_schedules_by_keyboard(
+    app: Flask, tess: User, media_server: Path, page: Page, registered: DevLms
+) -> None:
+    item_id = section_a_stream(app, tess)
+    base_url = app.extensions["lti_tool"].settings.base_url
+    frame = _player(page, registered, base_url, "t-tess", item_id, view="stream")
+    # the development LMS launches Tess in Dutch
+    assert "klaar" in frame.inner_text("#media-status")
+    frame.get_by_label("Datum").fill("2099-06-01")
+    frame.get_by_label("Van", exact=True).fill("09:00")
+    frame.get_by_label("Tot", exact=True).fill("10:30")
+    frame.get_by_label("Tot", exact=True).press("Enter")
+    frame.wait_for_selector("text=Gepland op 2099-06-01 van 09:00 tot 10:30")
+    frame.get_by_role("button", name=MAKE_KEY).click()
+    frame.wait_for_selector("#ingest-key")
+    screenshot(page, "stream-key-page")
+    serious = [
+        v["id"]
+        for v in Axe().run(frame).response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == []
