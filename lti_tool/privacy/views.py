@@ -228,10 +228,15 @@ def desk() -> str:
     session = db_session()
     day = _context(ctx.registration_id).today
     reg = ctx.registration_id
+    raw = request.args.get("days", "90")
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 3 and 1 <= int(raw) <= 800):
+        raise BadRequest(_("Show between 1 and 800 days ahead."))
+    days = int(raw)
     return render_template(
         "privacy/desk.html",
         today=day,
-        upcoming=queries.upcoming(session, reg, day),
+        days=days,
+        upcoming=queries.upcoming(session, reg, day, days),
         sweep_installed=queries.sweep_installed(),
         sweep_problems=queries.sweep_problems(session, reg, day),
         plans=queries.open_plans(session, reg, day),

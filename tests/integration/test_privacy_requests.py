@@ -20,119 +20,12 @@ from lti_tool.cli import main
 from lti_tool.consent.models import DeletionPlan, LedgerKind, LedgerRecord
 from lti_tool.items.models import Item
 from lti_tool.privacy.export import export_digest
-from lti_tool.privacy.models import PrivacyOutcome, PrivacyRequest
-from tests.support.browser import Browser
-from tests.support.items import G2_LIVE_LESSON, TODAY, User, count, created_id, launch, text
+from lti_tool.privacy.models import PrivacyRequest
+from tests.support import privacy as fx
+from tests.support.items import TODAY, User, count, text
+from tests.support.privacy import ids, outcomes_of, request_id_of
 
-STUDENTS = ("s-anna", "s-bram", "s-sam")
-G1_ASSESSMENT = {
-    "title": "Presentations week 12",
-    "made": "recording",
-    "recognisable": ["teacher", "students"],
-    "purpose": "assessment",
-    "audience": "class",
-    "teacher_location": "school",
-    "scope": "course",
-    "confirm": ["G1.1", "G1.2", "G1.3"],
-}
-G3_DEMO = {
-    "title": "Open day video",
-    "made": "recording",
-    "recognisable": ["students"],
-    "purpose": "wider-audience",
-    "audience": "institution",
-    "teacher_location": "school",
-    "scope": "course",
-    "confirm": ["G3.1", "G3.2", "G3.3"],
-}
-
-
-@pytest.fixture
-def tool_settings(tool_settings: dict[str, Any]) -> dict[str, Any]:
-    return {**tool_settings, "today": TODAY}
-
-
-def ids(app: Flask) -> dict[str, int]:
-    with app.extensions["lti_tool"].db.transaction() as session:
-        return dict(session.execute(select(Person.sub, Person.id)).all())
-
-
-@pytest.fixture
-def people(app: Flask, browser: Browser, new_browser: Any) -> dict[str, User]:
-    """Anna, Bram and Sam (14, birth date from the school) launched; Tess, Petra, Adam."""
-    users = {sub: launch(new_browser(), sub) for sub in STUDENTS}
-    users["t-tess"] = launch(browser, "t-tess")
-    users["p-petra"] = launch(new_browser(), "p-petra")
-    users["a-adam"] = launch(new_browser(), "a-adam")
-    with app.extensions["lti_tool"].db.transaction() as session:
-        session.execute(
-            update(Person).where(Person.sub == "s-sam").values(birth_date=dt.date(2012, 9, 1))
-        )
-    return users
-
-
-def _create(tess: User, form: dict[str, Any]) -> int:
-    created = tess.post("items/new", {**form, "action": "create"})
-    assert created.status_code == 303, text(created)
-    return created_id(created)
-
-
-def _consent(app: Flask, user: User, item_id: int, person: str) -> None:
-    """``user`` answers yes for ``person`` on the request of ``item_id``."""
-    page = text(user.get("mine"))
-    import re
-
-    with app.extensions["lti_tool"].db.transaction() as session:
-        from lti_tool.consent.models import ConsentRequest
-
-        request_id = session.scalar(
-            select(ConsentRequest.id).where(
-                ConsentRequest.item_id == item_id, ConsentRequest.person_id == ids(app)[person]
-            )
-        )
-    found = re.search(
-        rf'/consent/requests/{request_id}/answer".*?name="shown" value="(\w+)"', page, re.S
-    )
-    assert found, page
-    answered = user.post(
-        f"consent/requests/{request_id}/answer", {"answer": "yes", "shown": found.group(1)}
-    )
-    assert answered.status_code == 303, text(answered)
-
-
-@pytest.fixture
-def items(app: Flask, people: dict[str, User]) -> dict[str, int]:
-    """A G1 assessment, a G2 live lesson (both for the course) and a G3 video that Anna,
-    Bram and Sam were asked about; Anna and Sam's parent consented, Bram did not answer."""
-    tess = people["t-tess"]
-    found = {
-        "G1": _create(tess, G1_ASSESSMENT),
-        "G2": _create(tess, G2_LIVE_LESSON),
-        "G3": _create(tess, G3_DEMO),
-    }
-    person = ids(app)
-    asked = tess.post(
-        f"items/{found['G3']}/consent/ask",
-        {"person_id": [str(person[s]) for s in STUDENTS]},
-    )
-    assert asked.status_code == 303, text(asked)
-    _consent(app, people["s-anna"], found["G3"], "s-anna")
-    _consent(app, people["p-petra"], found["G3"], "s-sam")
-    return found
-
-
-def _outcomes(app: Flask, request_id: int) -> dict[int, PrivacyOutcome]:
-    with app.extensions["lti_tool"].db.transaction() as session:
-        rows = session.scalars(
-            select(PrivacyOutcome).where(PrivacyOutcome.request_id == request_id)
-        )
-        return {o.item_id: o for o in rows}
-
-
-def _request_id(response: Any) -> int:
-    assert response.status_code == 303, text(response)
-    return int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
-
+tool_settings, people, items = fx.tool_settings, fx.people, fx.items
 
 # --- the thin path: access, then erasure ---------------------------------------------------
 
@@ -172,8 +65,8 @@ def test_student_gets_everything_then_erasure_follows_the_guideline(
     # erasure (art. 17)
     confirm = anna.get(f"privacy/erasure?person={anna_id}")
     assert confirm.status_code == 200 and "Ask for erasure now" in text(confirm)
-    request_id = _request_id(anna.post("privacy/erasure", {"person": str(anna_id)}))
-    outcomes = _outcomes(app, request_id)
+    request_id = request_id_of(anna.post("privacy/erasure", {"person": str(anna_id)}))
+    outcomes = outcomes_of(app, request_id)
     assert {o.item_id: o.outcome for o in outcomes.values()} == {
         items["G1"]: "kept-legal-duty",
         items["G2"]: "deleted-at-year-end",
@@ -203,7 +96,7 @@ def test_student_gets_everything_then_erasure_follows_the_guideline(
     assert count(app, AuditEvent, AuditEvent.kind == "privacy.erasure-carried-out") == 1
     assert count(app, AuditEvent, AuditEvent.kind == "consent.withdrawn") == 1
     # a second erasure request finds the plan standing (nothing withdrawn twice)
-    again = _outcomes(app, _request_id(anna.post("privacy/erasure", {"person": str(anna_id)})))
+    again = outcomes_of(app, request_id_of(anna.post("privacy/erasure", {"person": str(anna_id)})))
     assert again[items["G3"]].outcome == "already-planned"
     assert count(app, DeletionPlan) == 1
     # the desk shows the requests and the plan
@@ -220,8 +113,8 @@ def test_parent_asks_for_a_child_under_16(
     got = petra.post("privacy/access", {"person": str(sam), "format": "json"})
     assert got.status_code == 200
     assert json.loads(got.get_data(as_text=True))["person"]["user_id"] == "s-sam"
-    request_id = _request_id(petra.post("privacy/erasure", {"person": str(sam)}))
-    assert _outcomes(app, request_id)[items["G3"]].outcome == "erased"
+    request_id = request_id_of(petra.post("privacy/erasure", {"person": str(sam)}))
+    assert outcomes_of(app, request_id)[items["G3"]].outcome == "erased"
     with app.extensions["lti_tool"].db.transaction() as session:
         req = session.get_one(PrivacyRequest, request_id)
         assert req.capacity == "guardian" and req.requester_id == ids(app)["p-petra"]
@@ -235,8 +128,8 @@ def test_bram_never_consented_nothing_is_withdrawn(
     app: Flask, people: dict[str, User], items: dict[str, int]
 ) -> None:
     bram = people["s-bram"]
-    request_id = _request_id(bram.post("privacy/erasure", {"person": str(ids(app)["s-bram"])}))
-    assert _outcomes(app, request_id)[items["G3"]].outcome == "no-consent"
+    request_id = request_id_of(bram.post("privacy/erasure", {"person": str(ids(app)["s-bram"])}))
+    assert outcomes_of(app, request_id)[items["G3"]].outcome == "no-consent"
     assert count(app, DeletionPlan) == 0
 
 
@@ -291,7 +184,7 @@ def test_requests_of_others_are_not_shown(
     app: Flask, people: dict[str, User], items: dict[str, int]
 ) -> None:
     anna = ids(app)["s-anna"]
-    request_id = _request_id(people["s-anna"].post("privacy/erasure", {"person": str(anna)}))
+    request_id = request_id_of(people["s-anna"].post("privacy/erasure", {"person": str(anna)}))
     assert people["s-bram"].get(f"privacy/requests/{request_id}").status_code == 404
     assert people["p-petra"].get(f"privacy/requests/{request_id}").status_code == 404
     assert people["s-anna"].get(f"privacy/requests/{request_id}").status_code == 200
