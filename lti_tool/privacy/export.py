@@ -22,6 +22,7 @@ from lti_tool.audit.models import AuditEvent
 from lti_tool.consent import ledger
 from lti_tool.consent.models import ConsentRequest, ConsentText, LedgerRecord
 from lti_tool.consent.queries import my_view
+from lti_tool.items.models import Item
 from lti_tool.lti.models import Registration
 from lti_tool.privacy.models import PrivacyRequest
 
@@ -124,6 +125,28 @@ def _items(session: Session, person: Person, today: dt.date) -> list[dict[str, A
     return out
 
 
+def _created(session: Session, person: Person, today: dt.date) -> list[dict[str, Any]]:
+    """Recordings and streams the person set up (a teacher's own, G4, and any other)."""
+    rows = session.execute(
+        select(Item, Course)
+        .join(Course, Course.id == Item.course_id)
+        .where(Item.creator_id == person.id)
+        .order_by(Item.id)
+    )
+    return [
+        {
+            "id": item.id,
+            "course": course.title or course.label,
+            "title": item.title,
+            "rule": item.rule,
+            "state": item.state.value,
+            "delete_on": _day(item.delete_on),
+            "review_on": _day(item.review_on),
+        }
+        for item, course in rows
+    ]
+
+
 def _ledger(session: Session, person: Person, today: dt.date) -> list[dict[str, Any]]:
     records = session.scalars(
         select(LedgerRecord)
@@ -216,6 +239,7 @@ SECTIONS: list[tuple[str, Section]] = [
     ("person", _person),
     ("memberships", _memberships),
     ("items", _items),
+    ("items_set_up", _created),
     ("consent_ledger", _ledger),
     ("consent_texts", _texts),
     ("privacy_requests", _requests),

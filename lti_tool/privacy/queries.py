@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Integer, Select, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Integer, Select, literal, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from lti_tool.access.models import Course, Person
@@ -393,21 +393,21 @@ class AuditPage:
 
 def audit_search(session: Session, registration_id: int, f: AuditFilter) -> AuditPage:
     """One page of the registration's audit events matching ``f``, newest first, by keyset
-    (``at``, ``id``): each page costs the same whatever the log's size, given the indexes
-    of migration 0007 (course+kind+at, actor+at, subject+at, registration+at, kind+at)."""
-    query = select(AuditEvent)
+    (``at``, ``id``): each page costs about the same whatever the log's size, given the
+    indexes of migration 0007 (course+kind+at, actor+at, subject+at, registration+at,
+    kind+at).
+
+    A person is named in events two ways (as the one who acted, or as what an event is
+    about): each way is its own index-ordered page, and the page is the newest of both, so a
+    long personal history is never read whole."""
+    where: list[ColumnElement[bool]] = []
     if f.course_id is not None:
-        query = query.where(AuditEvent.course_id == f.course_id)
-    if f.person is not None:
-        actor = f"{f.person.registration_id}:{f.person.sub}"
-        query = query.where(
-            or_(AuditEvent.actor == actor, AuditEvent.subject == f"person:{f.person.id}")
-        )
+        where.append(AuditEvent.course_id == f.course_id)
     if f.item_id is not None:
-        query = query.where(AuditEvent.subject == f"item:{f.item_id}")
+        where.append(AuditEvent.subject == f"item:{f.item_id}")
     if f.course_id is None and f.person is None and f.item_id is None:
         # no filter that pins the registration: events of it, or of one of its courses
-        query = query.where(
+        where.append(
             or_(
                 AuditEvent.registration_id == registration_id,
                 AuditEvent.course_id.in_(_courses(registration_id)),
@@ -415,24 +415,33 @@ def audit_search(session: Session, registration_id: int, f: AuditFilter) -> Audi
         )
     if f.kind is not None:
         if f.kind.endswith("."):
-            query = query.where(AuditEvent.kind.startswith(f.kind, autoescape=True))
+            where.append(AuditEvent.kind.startswith(f.kind, autoescape=True))
         else:
-            query = query.where(AuditEvent.kind == f.kind)
+            where.append(AuditEvent.kind == f.kind)
     if f.since is not None:
-        query = query.where(AuditEvent.at >= _day_start(f.since))
+        where.append(AuditEvent.at >= _day_start(f.since))
     if f.until is not None:
-        query = query.where(AuditEvent.at < _day_start(f.until + dt.timedelta(days=1)))
+        where.append(AuditEvent.at < _day_start(f.until + dt.timedelta(days=1)))
     if f.after is not None:
         at, event_id = f.after
-        query = query.where(
+        where.append(
             tuple_(AuditEvent.at, AuditEvent.id)
             < tuple_(literal(at, UTCDateTime()), literal(event_id, Integer()))
         )
-    events = list(
-        session.scalars(
-            query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(f.limit + 1)
+    newest = (AuditEvent.at.desc(), AuditEvent.id.desc())
+    query = select(AuditEvent).where(*where)
+    if f.person is not None:
+        ways = (
+            AuditEvent.actor == f"{f.person.registration_id}:{f.person.sub}",
+            AuditEvent.subject == f"person:{f.person.id}",
         )
-    )
+        pages = [
+            select(AuditEvent.id).where(way, *where).order_by(*newest).limit(f.limit + 1).subquery()
+            for way in ways
+        ]
+        ids = union_all(*(select(page.c.id) for page in pages))
+        query = select(AuditEvent).where(AuditEvent.id.in_(ids))
+    events = list(session.scalars(query.order_by(*newest).limit(f.limit + 1)))
     more = len(events) > f.limit
     events = events[: f.limit]
     cursor = encode_cursor(events[-1].at, events[-1].id) if more and events else None

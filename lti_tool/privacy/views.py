@@ -144,25 +144,35 @@ def _subject() -> Person:
     return person
 
 
+def _minors(ctx: LaunchContext, people: list[Person]) -> set[int]:
+    """Ids of the represented students a parent may act for here: under 16 in this course."""
+    course = _course(ctx)
+    day = _context(ctx.registration_id).today
+    return {
+        p.id
+        for p in people
+        if course is not None and p.sub != ctx.user_sub and minor(p, course, day)
+    }
+
+
+def _visible(ctx: LaunchContext) -> set[int]:
+    """Whose requests the launching user may see: their own and their children's under 16."""
+    people = _concerned(ctx)
+    return {p.id for p in people if p.sub == ctx.user_sub} | _minors(ctx, people)
+
+
 @bp.get("/s/<sid>/privacy")
 @launch_required
 def mine() -> str:
     """My data and my rights: get everything the tool holds about me, or ask for erasure."""
     ctx: LaunchContext = g.launch
     people = _concerned(ctx)
-    course = _course(ctx)
-    day = _context(ctx.registration_id).today
-    minors = {
-        p.id
-        for p in people
-        if course is not None and p.sub != ctx.user_sub and minor(p, course, day)
-    }
     return render_template(
         "privacy/mine.html",
         people=people,
         self_sub=ctx.user_sub,
-        minors=minors,
-        requests=queries.requests_about(db_session(), [p.id for p in people]),
+        minors=_minors(ctx, people),
+        requests=queries.requests_about(db_session(), sorted(_visible(ctx))),
     )
 
 
@@ -205,7 +215,7 @@ def request_page(request_id: int) -> str:
     """A request about me (or my child) and what was done."""
     ctx: LaunchContext = g.launch
     req = db_session().get(PrivacyRequest, request_id)
-    if req is None or req.subject_id not in {p.id for p in _concerned(ctx)}:
+    if req is None or req.subject_id not in _visible(ctx):
         raise NotFound()
     return render_template("privacy/request.html", req=req, desk=False)
 

@@ -265,3 +265,29 @@ def test_export_person_from_the_command_line(
     register = runner.invoke(main, ["export", "register", "--platform", registered.issuer])
     assert register.exit_code == 0 and register.stdout.startswith("rule,title,purpose")
     assert len(register.stdout.strip().splitlines()) == 5
+
+
+def test_a_parent_does_not_see_the_requests_of_a_student_of_16(
+    app: Flask, people: dict[str, User], items: dict[str, int]
+) -> None:
+    sam = ids(app)["s-sam"]
+    made = people["p-petra"].post("privacy/erasure", {"person": str(sam)})
+    request_id = request_id_of(made)
+    assert people["p-petra"].get(f"privacy/requests/{request_id}").status_code == 200
+    with app.extensions["lti_tool"].db.transaction() as session:
+        session.execute(
+            update(Person).where(Person.sub == "s-sam").values(birth_date=dt.date(2010, 1, 1))
+        )
+    assert people["p-petra"].get(f"privacy/requests/{request_id}").status_code == 404
+    assert "Erasure (GDPR art. 17)" not in text(people["p-petra"].get("privacy"))
+    assert people["s-sam"].get(f"privacy/requests/{request_id}").status_code == 200
+
+
+def test_a_teachers_export_lists_what_they_set_up(
+    app: Flask, people: dict[str, User], items: dict[str, int]
+) -> None:
+    tess = people["t-tess"]
+    got = tess.post("privacy/access", {"person": str(ids(app)["t-tess"]), "format": "json"})
+    data = json.loads(got.get_data(as_text=True))
+    assert {i["id"] for i in data["items_set_up"]} == set(items.values())
+    assert data["items"] == []  # a teacher is nobody's audience here
