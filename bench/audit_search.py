@@ -7,11 +7,13 @@ times two searches — by person, and by course + kind prefix + two days — the
 the same log to 1,000,000 events and times them again. People and courses stay the same, so
 at 1M each person has 10x the events: the person search has 10x the matches to choose from.
 
-    python bench/audit_search.py [--events 1000000] [--runs 40]
+    python bench/audit_search.py [--events 1000000] [--runs 200]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
-Prints the median time of a first page and of a following page (cursor) for each search at
-both sizes, and the ratio large/small (target: close to 1; well below 10).
+Prints the median time of a first page and of the first two pages (cursor) for each search
+at both sizes — end to end (the tool's query code, driver and database) and inside the
+database alone (EXPLAIN ANALYZE of the same statements) — and the ratio large/small (target:
+close to 1; reading the whole log would make it 10).
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy import create_engine, event, select, text  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
@@ -145,24 +148,54 @@ def fill(engine: Engine, registration_id: int, first: int, last: int) -> float:
     return time.perf_counter() - started
 
 
-def timed(call: Callable[[], object], runs: int) -> float:
-    """Median milliseconds of ``call`` over ``runs`` (after one warm-up)."""
+class Statements:
+    """The audit_events SELECTs the search sends (to time them inside the database too)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sent: list[tuple[str, Any]] = []
+        event.listen(engine, "before_cursor_execute", self._grab)
+
+    def _grab(self, conn: Any, cursor: Any, statement: str, params: Any, *rest: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "audit_events" in statement:
+            self.sent.append((statement, params))
+
+    def database_ms(self) -> float:
+        """Sum of EXPLAIN ANALYZE execution times of the statements sent since the last call."""
+        sent, self.sent = self.sent, []
+        total = 0.0
+        with self.engine.connect() as conn:
+            for statement, params in sent:
+                plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, params)
+                total += float(plan.scalar_one()[0]["Execution Time"])
+        self.sent = []
+        return total
+
+
+def timed(call: Callable[[], object], runs: int, statements: Statements) -> tuple[float, float]:
+    """Median milliseconds of ``call`` over ``runs`` (after one warm-up): end to end (the
+    tool's code, the driver and the database), and inside the database alone."""
     call()
-    samples = []
+    statements.database_ms()
+    samples, inside = [], []
     for _ in range(runs):
         started = time.perf_counter()
         call()
         samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+        inside.append(statements.database_ms())
+    return statistics.median(samples), statistics.median(inside)
 
 
-def measure(engine: Engine, registration_id: int, events: int, runs: int) -> dict[str, float]:
+def measure(
+    engine: Engine, registration_id: int, events: int, runs: int
+) -> dict[str, tuple[float, float]]:
     """Median times of the two searches (first page, next page) at the log's current size."""
     end = START + dt.timedelta(seconds=STEP_SECONDS * events)
     # two days just before the newest: the same number of matches at either size
     week_until = max((end - dt.timedelta(days=1)).date(), START.date())
     week_since = max(week_until - dt.timedelta(days=1), START.date())
-    results: dict[str, float] = {}
+    results: dict[str, tuple[float, float]] = {}
+    statements = Statements(engine)
     with Session(engine) as session:
         people = list(session.scalars(select(Person).order_by(Person.id).limit(runs)))
         courses = list(session.scalars(select(Course.id).order_by(Course.id)))
@@ -171,6 +204,7 @@ def measure(engine: Engine, registration_id: int, events: int, runs: int) -> dic
         def by_person(second_page: bool) -> Callable[[], object]:
             def run() -> object:
                 state["n"] += 1
+                session.expunge_all()  # each request of the desk has a fresh session
                 f = AuditFilter(person=people[state["n"] % len(people)])
                 page = audit_search(session, registration_id, f)
                 if second_page and page.next_cursor:
@@ -185,6 +219,7 @@ def measure(engine: Engine, registration_id: int, events: int, runs: int) -> dic
         def by_course(second_page: bool) -> Callable[[], object]:
             def run() -> object:
                 state["n"] += 1
+                session.expunge_all()
                 f = AuditFilter(
                     course_id=courses[state["n"] % len(courses)],
                     kind="consent.",
@@ -207,17 +242,17 @@ def measure(engine: Engine, registration_id: int, events: int, runs: int) -> dic
 
             return run
 
-        results["person, first page"] = timed(by_person(False), runs)
-        results["person, two pages"] = timed(by_person(True), runs)
-        results["course+kind+dates, first page"] = timed(by_course(False), runs)
-        results["course+kind+dates, two pages"] = timed(by_course(True), runs)
+        results["person, first page"] = timed(by_person(False), runs, statements)
+        results["person, two pages"] = timed(by_person(True), runs, statements)
+        results["course+kind+dates, first page"] = timed(by_course(False), runs, statements)
+        results["course+kind+dates, two pages"] = timed(by_course(True), runs, statements)
     return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--runs", type=int, default=200)
     parser.add_argument(
         "--database-url",
         default=os.environ.get(
@@ -236,11 +271,12 @@ def main() -> None:
         print(f"grew to {args.events:,} events in {seconds:.1f} s")
         at_large = measure(engine, registration_id, args.events, args.runs)
         engine.dispose()
-    title = f"search (median of {args.runs})"
-    print(f"{title:36} {small:>10,} {args.events:>12,}  ratio")
-    for name in at_small:
-        ratio = at_large[name] / at_small[name]
-        print(f"{name:36} {at_small[name]:8.2f} ms {at_large[name]:9.2f} ms  {ratio:5.2f}")
+    for index, what in enumerate(("end to end", "inside the database (EXPLAIN ANALYZE)")):
+        title = f"{what}, median of {args.runs}"
+        print(f"\n{title:38} {small:>10,} {args.events:>12,}  ratio")
+        for name in at_small:
+            a, b = at_small[name][index], at_large[name][index]
+            print(f"{name:38} {a:7.2f} ms {b:9.2f} ms  {b / a:5.2f}")
 
 
 if __name__ == "__main__":

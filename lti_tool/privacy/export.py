@@ -50,7 +50,7 @@ def _person(session: Session, person: Person, today: dt.date) -> dict[str, Any]:
     }
 
 
-def _courses_of(session: Session, person: Person) -> list[tuple[Membership, Course]]:
+def courses_of(session: Session, person: Person) -> list[tuple[Membership, Course]]:
     rows = session.execute(
         select(Membership, Course)
         .join(Course, Course.id == Membership.course_id)
@@ -78,13 +78,13 @@ def _memberships(session: Session, person: Person, today: dt.date) -> list[dict[
             "sections_and_groups": groups.get(course.id, []),
             "last_synced_at": membership.synced_at.isoformat(),
         }
-        for membership, course in _courses_of(session, person)
+        for membership, course in courses_of(session, person)
     ]
 
 
 def _items(session: Session, person: Person, today: dt.date) -> list[dict[str, Any]]:
     out = []
-    for _membership, course in _courses_of(session, person):
+    for _membership, course in courses_of(session, person):
         for m in my_view(session, person, course, today).items:
             item, row = m.item, m.request
             out.append(

@@ -233,19 +233,31 @@ def _decide(session: Session, m: MyItem, caller: Caller, ctx: Context, by: Capac
     return Outcome(OutcomeKind.NOT_ABOUT_PERSON, until)
 
 
+def items_concerning(
+    session: Session, subject: Person, today: dt.date
+) -> list[tuple[Course, list[MyItem]]]:
+    """Per course of the person, the items that concern them: those they were asked to
+    consent to and those whose audience they are in (the consent area's own view).
+
+    MERGE POINT (recordings, issue 6): add the items of recordings the person appears in
+    (the "who appears in a recording" table) as ``MyItem``s with ``request`` None unless they
+    were asked; :func:`_decide` then applies the same rules (consent withdrawn, legal duty
+    kept with its reason, class material at its date)."""
+    return [
+        (course, my_view(session, subject, course, today).items)
+        for _membership, course in export.courses_of(session, subject)
+    ]
+
+
 def request_erasure(
     session: Session, subject: Person, caller: Caller, ctx: Context, by: Capacity
 ) -> PrivacyRequest:
     """Record an erasure request (art. 17) and carry it out at once, item by item; each
     outcome is stored with its reason and audited on the item."""
     req = _received(session, RequestKind.ERASURE, subject, caller, by)
-    courses = [
-        (course, my_view(session, subject, course, ctx.today))
-        for _membership, course in export._courses_of(session, subject)
-    ]
     counts: dict[str, int] = {}
-    for course, view in courses:
-        for m in view.items:
+    for course, items in items_concerning(session, subject, ctx.today):
+        for m in items:
             item = m.item
             decided = _decide(session, m, caller, ctx, by)
             outcome = PrivacyOutcome(

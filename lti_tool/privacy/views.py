@@ -253,9 +253,6 @@ def desk() -> str:
         events=queries.withdrawals_and_objections(session, reg),
         pending=queries.pending_by_course(session, reg),
         requests=queries.privacy_requests(session, reg),
-        courses=session.scalars(
-            select(Course).where(Course.registration_id == reg).order_by(Course.title)
-        ).all(),
     )
 
 
@@ -274,7 +271,9 @@ def audit() -> str:
         page=page,
         args=page.filters.args(),
         courses=session.scalars(
-            select(Course).where(Course.registration_id == ctx.registration_id)
+            select(Course)
+            .where(Course.registration_id == ctx.registration_id)
+            .order_by(Course.title, Course.id)
         ).all(),
     )
 
