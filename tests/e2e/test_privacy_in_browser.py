@@ -46,6 +46,7 @@ def test_student_pages_and_the_desk_pass_axe(page: Page, registered: DevLms) -> 
     assert _serious(anna) == []
     anna.get_by_role("button", name="Nu om verwijdering vragen").focus()
     anna.page.keyboard.press("Enter")  # the request is made with the keyboard alone
+    anna.wait_for_url(re.compile(r"/privacy/requests/\d+"))
     expect(anna.get_by_role("heading", name=re.compile("Verwijdering"))).to_be_visible()
     assert _serious(anna) == []
 
@@ -60,9 +61,12 @@ def test_student_pages_and_the_desk_pass_axe(page: Page, registered: DevLms) -> 
         "privacy."
     )
     adam.get_by_role("button", name="Search").click()
+    adam.wait_for_url(re.compile(r"kind=privacy\."))
+    adam.wait_for_selector("main table")
     expect(adam.locator("main table")).to_contain_text("privacy.erasure-carried-out")
     assert _serious(adam) == []
     adam.get_by_label("From (YYYY-MM-DD)").fill("2027-03-20")
     adam.get_by_label("To (YYYY-MM-DD)").fill("2027-03-01")
     adam.get_by_role("button", name="Search").click()
+    adam.wait_for_url(re.compile(r"until=2027-03-01"))
     expect(adam.locator("main")).to_contain_text("Write dates as YYYY-MM-DD")
