@@ -7,6 +7,7 @@ from lti_tool.consent import models as consent_models
 from lti_tool.institution import models as institution_models
 from lti_tool.items import models as item_models
 from lti_tool.lti import models as lti_models
+from lti_tool.privacy import models as privacy_models
 from lti_tool.streams import models as stream_models
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "institution_models",
     "item_models",
     "lti_models",
+    "privacy_models",
     "store",
     "stream_models",
 ]

@@ -409,11 +409,13 @@ def _register_subcommands() -> None:
     from lti_tool.demo import demo
     from lti_tool.devlms.cli import devlms
     from lti_tool.policy.cli import guideline
+    from lti_tool.privacy.cli import export_group
 
     main.add_command(guideline)
     main.add_command(devlms)
     main.add_command(demo)
     main.add_command(consent)
+    main.add_command(export_group)
 
 
 _register_subcommands()

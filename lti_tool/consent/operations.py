@@ -667,6 +667,29 @@ def withdraw(session: Session, req: ConsentRequest, caller: Caller, ctx: Context
     )
 
 
+def withdraw_on_request(
+    session: Session,
+    req: ConsentRequest,
+    ctx: Context,
+    *,
+    actor: str,
+    audit_actor: str,
+    answered_by: AnsweredBy,
+) -> DeletionPlan:
+    """Withdraw the consent of ``req`` because an erasure request (GDPR art. 17) asks for it;
+    the caller (``lti_tool.privacy.operations``) decided who may ask. Same plan as
+    :func:`withdraw` (G3.2)."""
+    return _withdraw(
+        session,
+        req,
+        ctx,
+        actor=actor,
+        audit_actor=audit_actor,
+        answered_by=answered_by,
+        method=Method.TOOL,
+    )
+
+
 # --- signed links -----------------------------------------------------------------------------
 
 
