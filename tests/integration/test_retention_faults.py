@@ -155,7 +155,7 @@ def test_a_sweeper_killed_mid_run_leaves_nothing_deleted_twice(
         )
     assert 0 < left < len(ids)
     second = _sweeper(database_url, media, 0.0)
-    out, err = second.communicate(timeout=120)
+    _out, err = second.communicate(timeout=120)
     assert second.returncode == 0, err
     assert _removals(media) == {i: 1 for i in ids}  # every file removed exactly once
     assert not list(media.glob("*.mp4"))

@@ -1,6 +1,7 @@
 """A sweeper process for the fault tests: ``lti-tool retention sweep`` with a file-backed
 media eraser (one file per item under MEDIA; the provider delete moves it into MEDIA/removed/
-in one atomic rename, so a SIGKILL can never lose or double-count a removal). Settings come from the environment.
+in one atomic rename, so a SIGKILL can never lose or double-count a removal). Settings come
+from the environment.
 
     python -m tests.support.sweeper MEDIA SECONDS_PER_ITEM -- <lti-tool arguments>
 """
