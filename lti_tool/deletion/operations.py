@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, select, text
+from sqlalchemy import ColumnElement, and_, exists, func, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -113,8 +113,8 @@ def _sqlite_lock(db: Database) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _claim(session: Session, today: dt.date, now: dt.datetime) -> int | None:
-    query = select(Item.id).where(due(today, now)).order_by(Item.delete_on).limit(1)
+def _claim(session: Session, today: dt.date, now: dt.datetime) -> Item | None:
+    query = select(Item).where(due(today, now)).order_by(Item.delete_on).limit(1)
     if session.get_bind().dialect.name == "postgresql":
         # NO KEY UPDATE: the deletions row (a foreign key to this item) can still be written
         # by transaction B while A holds the item.
@@ -138,10 +138,19 @@ class _EraserFailed(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class _Done:
+    id: int
+    retention_rule: str
+    due_on: dt.date
+    attempts: int
+
+
 def _process(
-    a: Session, b: Session, item_id: int, today: dt.date, erasers: list[tuple[str, Eraser]]
+    a: Session, b: Session, held: Item, today: dt.date, erasers: list[tuple[str, Eraser]]
 ) -> Outcome:
-    item = b.get_one(Item, item_id)
+    item_id = held.id
+    item = held if a is b else b.get_one(Item, item_id)
     deletion = b.scalar(select(Deletion).where(Deletion.item_id == item_id))
     if deletion is None:
         assert item.delete_on is not None
@@ -192,17 +201,17 @@ def _process(
         deletion.last_error = None
         b.commit()
     removed = list(deletion.removed)
-    deletion_id = deletion.id
-    if a is not b:
-        b.close()
+    done = _Done(deletion.id, deletion.retention_rule, deletion.due_on, deletion.attempts)
     # Phase 3 in A, which holds the item: done, deleted and audited together.
-    held = a.get_one(Item, item_id, populate_existing=True)
-    done = a.get_one(Deletion, deletion_id, populate_existing=True)
     now = utcnow()
     held.state = ItemState.DELETED
     held.removed_at = held.removed_at or now
-    done.state = DeletionState.DONE
-    done.done_at = now
+    a.execute(
+        update(Deletion)
+        .where(Deletion.id == done.id)
+        .values(state=DeletionState.DONE, done_at=now)
+        .execution_options(synchronize_session=False)
+    )
     record(
         a,
         "item.deleted",
@@ -222,20 +231,65 @@ def _process(
     return Outcome(item_id, DeletionState.DONE, tuple(removed))
 
 
+class Sweeper:
+    """Two sessions on two connections held for a whole sweep (PostgreSQL): A claims and
+    finishes items, B records the phases in between. Phase records are committed without
+    waiting for the disk (``synchronous_commit off``): losing one in a database crash only
+    means the idempotent erasers run again. SQLite: one session for both."""
+
+    def __init__(self, db: Database, erasers: list[tuple[str, Eraser]] | None = None):
+        self.db = db
+        self.erasers = registered() if erasers is None else erasers
+        self.postgresql = db.engine.dialect.name == "postgresql"
+        self.connections = [db.engine.connect(), db.engine.connect()] if self.postgresql else []
+        if self.postgresql:
+            self.a = Session(bind=self.connections[0], expire_on_commit=False)
+            self.b = Session(bind=self.connections[1], expire_on_commit=False)
+            self.connections[1].exec_driver_sql("SET synchronous_commit = off")
+            self.connections[1].commit()
+        else:
+            self.a = self.b = db.sessions()
+
+    def one(self, today: dt.date) -> Outcome | None:
+        """Delete one due item (None: nothing is due that no other sweeper holds)."""
+        try:
+            held = _claim(self.a, today, utcnow())
+            if held is None:
+                self.a.rollback()
+                return None
+            if not self.postgresql:
+                self.a.commit()  # SQLite: end the read; the sweep's file lock is the claim
+            return _process(self.a, self.b, held, today, self.erasers)
+        except BaseException:
+            self.a.rollback()
+            self.b.rollback()
+            raise
+        finally:
+            self.a.expunge_all()  # bounded memory, fresh rows for the next item
+            self.b.expunge_all()
+
+    def close(self) -> None:
+        for session in {self.a, self.b}:
+            session.close()
+        if self.postgresql:
+            try:
+                self.connections[1].exec_driver_sql("RESET synchronous_commit")
+                self.connections[1].commit()
+            except SQLAlchemyError:
+                self.connections[1].invalidate()
+        for conn in self.connections:
+            conn.close()
+
+
 def sweep_one(
     db: Database, today: dt.date, erasers: list[tuple[str, Eraser]] | None = None
 ) -> Outcome | None:
     """Delete one due item (None: nothing is due that no other sweeper holds)."""
-    chosen = registered() if erasers is None else erasers
-    with db.sessions() as a:
-        item_id = _claim(a, today, utcnow())
-        if item_id is None:
-            return None
-        if a.get_bind().dialect.name != "postgresql":
-            a.commit()  # SQLite: end the read; the file lock is the claim
-            return _process(a, a, item_id, today, chosen)
-        with db.sessions() as b:
-            return _process(a, b, item_id, today, chosen)
+    sweeper = Sweeper(db, erasers)
+    try:
+        return sweeper.one(today)
+    finally:
+        sweeper.close()
 
 
 def expire_reviews(session: Session, today: dt.date, grace_days: int) -> list[int]:
@@ -286,13 +340,17 @@ def sweep(
         expire_reviews(session, today, grace_days)
     guard = _sqlite_lock(db) if db.engine.dialect.name == "sqlite" else _nothing()
     with guard:
-        while (limit is None or len(summary.outcomes) < limit) and not should_stop():
-            outcome = sweep_one(db, today, erasers)
-            if outcome is None:
-                break
-            summary.add(outcome)
-            if on_item is not None:
-                on_item(outcome)
+        sweeper = Sweeper(db, erasers)
+        try:
+            while (limit is None or len(summary.outcomes) < limit) and not should_stop():
+                outcome = sweeper.one(today)
+                if outcome is None:
+                    break
+                summary.add(outcome)
+                if on_item is not None:
+                    on_item(outcome)
+        finally:
+            sweeper.close()
     return summary
 
 
