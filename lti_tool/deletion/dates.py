@@ -30,7 +30,7 @@ from lti_tool.lti.context import ROLE_STUDENT
 from lti_tool.policy import Pack, RetentionKind
 from lti_tool.policy.pack import RetentionMethod
 from lti_tool.retention.dates import school_year_end_on_or_after, yearly_review
-from lti_tool.retention.schedule import capped, graduation_delete_on
+from lti_tool.retention.schedule import capped, graduation_delete_on, in_notice_window
 
 
 def _iso(day: dt.date | None) -> str | None:
@@ -191,10 +191,20 @@ class NotUnderReview(Conflict):
     reason = _("This recording or stream is not waiting for a review.")
 
 
+def under_review(item: Item, today: dt.date) -> bool:
+    """Whether the teacher is asked about ``item`` now: no deletion date yet and its review
+    date within the notice window (or passed)."""
+    return (
+        item.state is not ItemState.DELETED
+        and item.delete_on is None
+        and in_notice_window(item.review_on, today)
+    )
+
+
 def answer_review(session: Session, item: Item, *, keep: bool, actor: str, today: dt.date) -> None:
     """G4.2: the teacher keeps the item another year (review in a year) or lets it go (deleted
     by the next sweep). A G1 item held until graduation can only be kept (a legal duty)."""
-    if item.state is ItemState.DELETED or item.delete_on is not None or item.review_on is None:
+    if not under_review(item, today):
         raise NotUnderReview()
     graduation = item.retention_kind is RetentionKind.UNTIL_GRADUATION
     if keep or graduation:

@@ -13,6 +13,7 @@ from lti_tool.audit.models import AuditEvent
 from lti_tool.deletion.models import Deletion, DeletionState
 from lti_tool.items.models import Item, ItemState
 from lti_tool.policy import RetentionKind
+from lti_tool.retention.schedule import NOTICE_DAYS, review_deadline
 
 
 @dataclass(frozen=True)
@@ -215,3 +216,61 @@ def verify(
             Offender(item.id, item.course_id, "deleted without a complete audit record", None)
         )
     return offenders
+
+
+@dataclass(frozen=True)
+class Review:
+    """An item whose yearly review is due (or soon): kept only if the teacher says so."""
+
+    item_id: int
+    title: str
+    rule: str
+    retention_rule: str
+    review_on: dt.date
+    deadline: dt.date | None
+    held_until_graduation: bool
+
+
+@dataclass(frozen=True)
+class Notices:
+    """What a teacher of a course is told on their page (G2.5, G4.2)."""
+
+    going: list[Upcoming]
+    reviews: list[Review]
+
+    def __bool__(self) -> bool:
+        return bool(self.going or self.reviews)
+
+
+def notices(session: Session, course_id: int, today: dt.date, *, grace_days: int) -> Notices:
+    """Items of the course deleted within two weeks (e.g. at the school-year end, G2.5) and
+    items whose yearly review is due within two weeks (G4.2; G1 items while graduation dates
+    are not known), by date."""
+    horizon = today + dt.timedelta(days=NOTICE_DAYS)
+    open_items = select(Item).where(Item.course_id == course_id, Item.state != ItemState.DELETED)
+    going = session.scalars(
+        open_items.where(Item.delete_on <= horizon).order_by(Item.delete_on, Item.id)
+    )
+    reviews = session.scalars(
+        open_items.where(Item.delete_on.is_(None), Item.review_on <= horizon).order_by(
+            Item.review_on, Item.id
+        )
+    )
+    return Notices(
+        going=[_upcoming(i) for i in going],
+        reviews=[
+            Review(
+                item_id=i.id,
+                title=i.title,
+                rule=i.rule,
+                retention_rule=i.retention_rule,
+                review_on=i.review_on,
+                deadline=None
+                if i.retention_kind is RetentionKind.UNTIL_GRADUATION
+                else review_deadline(i.review_on, grace_days),
+                held_until_graduation=i.retention_kind is RetentionKind.UNTIL_GRADUATION,
+            )
+            for i in reviews
+            if i.review_on is not None
+        ],
+    )

@@ -59,6 +59,20 @@ class ItemCancelled(Conflict):
     reason = _("This recording or stream is cancelled.")
 
 
+class ItemDeleted(ItemCancelled):
+    """Deleted on its date by the retention sweep: it cannot be changed or come back."""
+
+    reason = _("This recording or stream has been deleted.")
+
+
+def check_changeable(item: Item) -> None:
+    """Raise unless ``item`` can still be changed or cancelled."""
+    if item.state is ItemState.DELETED:
+        raise ItemDeleted()
+    if item.state is ItemState.CANCELLED:
+        raise ItemCancelled()
+
+
 def _state_for(decision: Decision) -> ItemState:
     if decision.outcome is Outcome.CONSENT_REQUIRED:
         return ItemState.AWAITING_CONSENT
@@ -198,8 +212,7 @@ def update_item(
     Retention keeps counting from the day the item was set up, so an edit never extends it.
     An item that asked consent may not get another purpose or a wider audience (G3.3).
     """
-    if item.state is ItemState.CANCELLED:
-        raise ItemCancelled()
+    check_changeable(item)
     setup = replace(setup, facts=replace(setup.facts, today=item.set_up_on))
     decision = decide(setup, institution)
     if item.outcome is Outcome.CONSENT_REQUIRED and widens(
@@ -228,8 +241,7 @@ def update_item(
 
 def cancel_item(session: Session, item: Item, *, actor: str) -> None:
     """Call the item off, audited."""
-    if item.state is ItemState.CANCELLED:
-        raise ItemCancelled()
+    check_changeable(item)
     previous = item.state
     item.state = ItemState.CANCELLED
     session.flush()
