@@ -297,12 +297,15 @@ def expire_reviews(session: Session, today: dt.date, grace_days: int) -> list[in
     deletion date (that day), audited; the sweep then deletes it. Returns the item ids."""
     cutoff = today - dt.timedelta(days=grace_days)
     items = session.scalars(
-        select(Item).where(
+        select(Item)
+        .where(
             Item.retention_kind == RetentionKind.REVIEW_ON,
             Item.delete_on.is_(None),
             Item.review_on <= cutoff,
             Item.state != ItemState.DELETED,
         )
+        .order_by(Item.id)
+        .with_for_update(skip_locked=True)  # another sweeper doing the same skips them
     ).all()
     for item in items:
         assert item.review_on is not None

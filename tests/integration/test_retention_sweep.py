@@ -151,3 +151,47 @@ def test_a_deletion_left_marked_or_provider_deleted_is_finished(
     assert storage.calls[marked] == 1 and storage.calls[provider_deleted] == 0
     with db.transaction() as session:
         assert {d.state for d in session.scalars(select(Deletion))} == {DeletionState.DONE}
+
+
+def test_unanswered_review_gets_a_date_and_is_deleted(
+    db: Database, w: World, storage: FakeStorage
+) -> None:
+    with db.transaction() as session:
+        item = add_item(
+            session,
+            w,
+            rule="G4",
+            retention_kind="review-on",
+            retention_rule="G4.2",
+            delete_on=None,
+            review_on=dt.date(2027, 6, 1),
+        )
+    storage.files.add(item.id)
+    assert sweep(db, dt.date(2027, 6, 30), grace_days=30, erasers=_erasers(storage)).deleted == 0
+    with db.transaction() as session:
+        assert session.get_one(Item, item.id).delete_on is None
+        late = verify(session, dt.date(2027, 7, 2), utcnow(), grace_days=30)
+        assert [(o.item_id, o.problem) for o in late] == [
+            (item.id, "review unanswered, no deletion date")
+        ]
+    assert sweep(db, dt.date(2027, 7, 1), grace_days=30, erasers=_erasers(storage)).deleted == 1
+    with db.transaction() as session:
+        assert session.get_one(Item, item.id).delete_on == dt.date(2027, 7, 1)
+        change = session.scalars(
+            select(AuditEvent).where(AuditEvent.kind == "retention.date-changed")
+        ).one()
+        assert change.data["because"] == "review-unanswered"
+        deleted = session.scalars(select(AuditEvent).where(AuditEvent.kind == "item.deleted")).one()
+        assert deleted.data["retention_rule"] == "G4.2"
+
+
+def test_overview_lists_upcoming_and_overdue(db: Database, w: World, storage: FakeStorage) -> None:
+    overdue, soon, _beyond_horizon = _items(
+        db, w, storage, [dt.date(2027, 7, 1), dt.date(2027, 8, 15), dt.date(2029, 1, 1)]
+    )
+    with db.transaction() as session:
+        desk = overview(session, JULY_31)
+        assert [u.item_id for u in desk.overdue] == [overdue]
+        assert [(u.item_id, u.delete_on) for u in desk.upcoming] == [(soon, dt.date(2027, 8, 15))]
+        assert overview(session, JULY_31, course_ids=[w.course + 1]).overdue == []
+        assert [o.item_id for o in verify(session, JULY_31, utcnow())] == [overdue]
