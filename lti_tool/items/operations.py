@@ -15,13 +15,14 @@ from lti_tool.access.audience import audience_of, members
 from lti_tool.access.models import Course, Person
 from lti_tool.audit.operations import record
 from lti_tool.db import utcnow
+from lti_tool.deletion.dates import recompute_graduation
 from lti_tool.errors import BadRequest, Conflict, Forbidden, _
 from lti_tool.institution.operations import pack_row
 from lti_tool.institution.queries import Institution
 from lti_tool.items.forms import Setup
 from lti_tool.items.models import Item, ItemAudience, ItemState
 from lti_tool.items.widening import widens
-from lti_tool.policy import Decision, Outcome, Recognisable, evaluate
+from lti_tool.policy import Decision, Outcome, Recognisable, RetentionKind, evaluate
 
 
 class SetupRefused(Forbidden):
@@ -195,7 +196,15 @@ def create_item(
         **_summary(item),
         decision=item.decision,
     )
+    _graduation_known(session, item, actor)
     return item
+
+
+def _graduation_known(session: Session, item: Item, actor: str) -> None:
+    """G1.3: material of students whose graduation dates are all known gets its date now."""
+    if item.retention_kind is RetentionKind.UNTIL_GRADUATION:
+        recompute_graduation(session, item, actor=actor)
+        session.flush()
 
 
 def update_item(
@@ -236,6 +245,7 @@ def update_item(
         after=_summary(item),
         decision=item.decision,
     )
+    _graduation_known(session, item, actor)
     return item
 
 

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from lti_tool.access.models import Person
+from lti_tool.access.models import Membership, Person
 from lti_tool.audit.models import AuditEvent
 from lti_tool.items.models import Item
 from tests.support.browser import Browser
@@ -122,3 +122,35 @@ def test_admin_enters_graduation_dates(app: Flask, browser: Browser, new_browser
     with app.extensions["lti_tool"].db.transaction() as session:
         anna = session.scalars(select(Person).where(Person.sub == "s-anna")).one()
         assert anna.graduation_date == dt.date(2028, 6, 30)
+
+
+def test_g1_item_of_graduated_students_gets_its_date_when_set_up(app: Flask, tess: User) -> None:
+    """Graduation dates known before the item exists: it is scheduled at once (G1.3)."""
+    with app.extensions["lti_tool"].db.transaction() as session:
+        students = session.scalars(
+            select(Person)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(Membership.roles.is_not(None))
+        ).all()
+        learners = [p for p in students if p.sub.startswith("s-")]
+        assert len(learners) >= 3
+        for n, person in enumerate(learners):
+            person.graduation_date = dt.date(2028, 6, 20 + n % 5)
+    g1 = {
+        "title": "Presentations week 12",
+        "made": "recording",
+        "recognisable": ["teacher", "students"],
+        "purpose": "assessment",
+        "audience": "class",
+        "teacher_location": "school",
+        "scope": "course",
+        "confirm": ["G1.1", "G1.2", "G1.3"],
+        "action": "create",
+    }
+    created = tess.post("items/new", g1)
+    assert created.status_code == 303, text(created)
+    latest = max(p.graduation_date for p in learners if p.graduation_date)
+    with app.extensions["lti_tool"].db.transaction() as session:
+        item = session.get_one(Item, created_id(created))
+        assert item.delete_on == latest.replace(year=latest.year + 2)
+        assert item.review_on is None
