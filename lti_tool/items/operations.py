@@ -232,7 +232,13 @@ def update_item(
     ):
         raise NeedsNewConsent()
     before = _summary(item)
+    kind, delete_on, review_on = item.retention_kind, item.delete_on, item.review_on
     _apply(session, item, setup, decision, institution, teacher)
+    if item.retention_kind is kind:  # an edit keeps dates that changed since the setup
+        if delete_on is not None and item.delete_on is not None:
+            item.delete_on = min(delete_on, item.delete_on)  # e.g. lowered by a withdrawal
+        if review_on is not None and item.review_on is not None:
+            item.review_on = max(review_on, item.review_on)  # e.g. kept another year (G4.2)
     session.flush()
     record(
         session,

@@ -154,3 +154,18 @@ def test_g1_item_of_graduated_students_gets_its_date_when_set_up(app: Flask, tes
         item = session.get_one(Item, created_id(created))
         assert item.delete_on == latest.replace(year=latest.year + 2)
         assert item.review_on is None
+
+
+def test_editing_a_kept_item_keeps_its_review_date(app: Flask, tess: User) -> None:
+    keep = _instruction(app, tess, "How to titrate", dt.date(2027, 7, 25))
+    with app.extensions["lti_tool"].db.transaction() as session:  # set up a year ago
+        session.get_one(Item, keep).set_up_on = dt.date(2026, 7, 25)
+    assert tess.post(f"items/{keep}/review", {"keep": "yes"}).status_code == 303
+    edited = tess.post(
+        f"items/{keep}/edit", {**G4_OWN, "title": "How to titrate (2)", "action": "create"}
+    )
+    assert edited.status_code == 303, text(edited)
+    with app.extensions["lti_tool"].db.transaction() as session:
+        item = session.get_one(Item, keep)
+        assert item.title == "How to titrate (2)"
+        assert item.review_on == dt.date(2028, 7, 20)
