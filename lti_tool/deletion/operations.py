@@ -339,10 +339,10 @@ def sweep(
     """Expire unanswered reviews, then delete due items one per transaction until none is
     left (or ``limit`` items were handled, or ``should_stop()``)."""
     summary = Summary()
-    with db.transaction() as session:
-        expire_reviews(session, today, grace_days)
     guard = _sqlite_lock(db) if db.engine.dialect.name == "sqlite" else _nothing()
     with guard:
+        with db.transaction() as session:
+            expire_reviews(session, today, grace_days)
         sweeper = Sweeper(db, erasers)
         try:
             while (limit is None or len(summary.outcomes) < limit) and not should_stop():
