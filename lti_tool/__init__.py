@@ -41,6 +41,7 @@ def create_app(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     from lti_tool.consent.views import bp as consent_bp
+    from lti_tool.deletion.views import bp as retention_bp
     from lti_tool.institution.views import bp as institution_bp
     from lti_tool.items.views import bp as items_bp
     from lti_tool.lti.views import bp as lti_bp
@@ -61,6 +62,7 @@ def create_app(
     app.register_blueprint(streams_bp)
     app.register_blueprint(consent_bp)
     app.register_blueprint(privacy_bp)
+    app.register_blueprint(retention_bp)
     return app
 
 

@@ -4,6 +4,7 @@ from lti_tool import store
 from lti_tool.access import models as access_models
 from lti_tool.audit import models as audit_models
 from lti_tool.consent import models as consent_models
+from lti_tool.deletion import models as deletion_models
 from lti_tool.institution import models as institution_models
 from lti_tool.items import models as item_models
 from lti_tool.lti import models as lti_models
@@ -14,6 +15,7 @@ __all__ = [
     "access_models",
     "audit_models",
     "consent_models",
+    "deletion_models",
     "institution_models",
     "item_models",
     "lti_models",

@@ -406,6 +406,7 @@ def _audit(session: Session, kind: str, **data: Any) -> None:
 
 def _register_subcommands() -> None:
     from lti_tool.consent.cli import consent
+    from lti_tool.deletion.cli import audit, graduation, retention, worker
     from lti_tool.demo import demo
     from lti_tool.devlms.cli import devlms
     from lti_tool.policy.cli import guideline
@@ -416,6 +417,10 @@ def _register_subcommands() -> None:
     main.add_command(demo)
     main.add_command(consent)
     main.add_command(export_group)
+    main.add_command(retention)
+    main.add_command(worker)
+    main.add_command(graduation)
+    main.add_command(audit)
 
 
 _register_subcommands()

@@ -74,6 +74,9 @@ class Settings:
     reminder_interval_hours: int
     max_scan_bytes: int
     timezone: str
+    review_grace_days: int
+    stream_media_dirs: str
+    worker_interval_seconds: int
 
     @property
     def https_only(self) -> bool:
@@ -111,6 +114,9 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "reminder_interval_hours": _int,
     "max_scan_bytes": _int,
     "timezone": _str,
+    "review_grace_days": _int,
+    "stream_media_dirs": _str,
+    "worker_interval_seconds": _int,
 }
 
 
@@ -146,6 +152,9 @@ def _defaults() -> dict[str, Any]:
         "reminder_interval_hours": 24,
         "max_scan_bytes": 5 * 1024 * 1024,
         "timezone": "Europe/Amsterdam",
+        "review_grace_days": 30,
+        "stream_media_dirs": "/var/lib/lti-tool/hls",
+        "worker_interval_seconds": 300,
     }
 
 
@@ -213,6 +222,7 @@ def _check(s: Settings) -> None:
         ) from None
     _check_streams(s)
     _check_consent(s)
+    _check_retention(s)
     for name in ("http_timeout_seconds", "jwks_cache_seconds", "max_form_bytes"):
         if getattr(s, name) <= 0:
             raise ConfigError(f"{PREFIX}{name.upper()} must be positive")
@@ -229,6 +239,25 @@ def _check_consent(s: Settings) -> None:
         raise ConfigError("LTI_TOOL_REMINDER_INTERVAL_HOURS must be at least 1")
     if not 64 * 1024 <= s.max_scan_bytes <= 50 * 1024 * 1024:
         raise ConfigError("LTI_TOOL_MAX_SCAN_BYTES must be between 64 KiB and 50 MiB")
+
+
+def _check_retention(s: Settings) -> None:
+    """Retention: days an unanswered yearly review (G4.2) waits before the item is deleted,
+    the folders holding live-stream leftovers, the worker's pause between sweeps."""
+    if not 0 <= s.review_grace_days <= 365:
+        raise ConfigError("LTI_TOOL_REVIEW_GRACE_DAYS must be between 0 and 365")
+    for folder in media_dirs(s):
+        if not folder.startswith("/"):
+            raise ConfigError(
+                "LTI_TOOL_STREAM_MEDIA_DIRS must list absolute folders (':'-separated)"
+            )
+    if not 5 <= s.worker_interval_seconds <= 86400:
+        raise ConfigError("LTI_TOOL_WORKER_INTERVAL_SECONDS must be between 5 and 86400")
+
+
+def media_dirs(s: Settings) -> list[str]:
+    """The folders of ``LTI_TOOL_STREAM_MEDIA_DIRS`` (':'-separated; empty: none)."""
+    return [d for d in s.stream_media_dirs.split(":") if d.strip()]
 
 
 def _check_streams(s: Settings) -> None:

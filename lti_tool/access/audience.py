@@ -22,7 +22,7 @@ from lti_tool.access.models import GroupMember, Membership
 from lti_tool.items.models import AudienceScope, Item, ItemAudience, ItemState
 from lti_tool.lti.context import ROLE_STUDENT, ROLE_TEACHER
 
-HIDDEN = (ItemState.CANCELLED, ItemState.AWAITING_CONSENT)
+HIDDEN = (ItemState.CANCELLED, ItemState.AWAITING_CONSENT, ItemState.DELETED)
 
 
 def _active_roles(session: Session, course_id: int, person_id: int) -> frozenset[str]:

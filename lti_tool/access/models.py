@@ -56,6 +56,9 @@ class Person(Base):
     under_16: Mapped[bool | None] = mapped_column(
         Boolean, comment="set by the school where no birth date is known; NULL: not said"
     )
+    graduation_date: Mapped[dt.date | None] = mapped_column(
+        Date, comment="diploma date from the school (G1.3: assessment material + 2 years)"
+    )
 
 
 class Membership(Base):

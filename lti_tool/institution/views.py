@@ -11,6 +11,8 @@ from lti_tool.access.ages import import_ages
 from lti_tool.access.models import Course
 from lti_tool.access.queries import find_course
 from lti_tool.audit.operations import record
+from lti_tool.deletion.dates import school_year_end_changed
+from lti_tool.deletion.graduation import import_graduations
 from lti_tool.errors import Forbidden, NotFound, _
 from lti_tool.institution import operations
 from lti_tool.institution.queries import (
@@ -48,6 +50,7 @@ def _page(
     problems: tuple[Problem, ...] = (),
     upload_error: str | None = None,
     age_problems: list[str] | None = None,
+    graduation_problems: list[str] | None = None,
 ) -> tuple[str, int]:
     context: dict[str, Any] = {
         "institution": institution,
@@ -65,6 +68,7 @@ def _page(
         "problems": problems,
         "upload_error": upload_error,
         "age_problems": age_problems or [],
+        "graduation_problems": graduation_problems or [],
         "course": _admin_course(),
         "saved": request.args.get("saved"),
     }
@@ -94,6 +98,27 @@ def ages() -> Response | tuple[str, int]:
         return _page(institution, status=400, age_problems=report.problems)
     commit()
     return redirect(url_for("institution.settings", saved="ages"), 303)
+
+
+@bp.post("/s/<sid>/admin/graduations")
+@launch_required
+def graduations() -> Response | tuple[str, int]:
+    """Enter students' graduation dates (CSV, pasted or uploaded); G1 material is then
+    scheduled for graduation + 2 years (G1.3)."""
+    ctx, institution = _admin()
+    upload = request.files.get("file")
+    raw = upload.read() if upload is not None and upload.filename else b""
+    try:
+        text = raw.decode("utf-8-sig") if raw else request.form.get("csv", "")
+    except UnicodeDecodeError:
+        return _page(institution, status=400, graduation_problems=["file: not UTF-8 text"])
+    report = import_graduations(
+        db_session(), ctx.registration_id, text, actor=_actor(ctx), today=today(runtime().settings)
+    )
+    if not report.ok:
+        return _page(institution, status=400, graduation_problems=report.problems + report.unknown)
+    commit()
+    return redirect(url_for("institution.settings", saved="graduations"), 303)
 
 
 @bp.post("/s/<sid>/admin/course-under-16")
@@ -143,13 +168,23 @@ def save_settings() -> Response | tuple[str, int]:
         errors["privacy_officer_contact"] = _("The contact can be at most 255 characters.")
     if errors:
         return _page(institution, status=400, errors=errors, form=form)
-    operations.update_settings(
+    changes = operations.update_settings(
         db_session(),
         institution,
         school_year_end=form["school_year_end"] or None,
         privacy_officer_contact=form["privacy_officer_contact"] or None,
         actor=_actor(ctx),
     )
+    if "school_year_end" in changes:  # G2.5: G2 material ends at the new school-year end
+        settings = runtime().settings
+        school_year_end_changed(
+            db_session(),
+            ctx.registration_id,
+            institution.pack,
+            parse_month_day(form["school_year_end"] or settings.school_year_end),
+            actor=_actor(ctx),
+            today=today(settings),
+        )
     commit()
     return redirect(url_for("institution.settings", saved="settings"), 303)
 

@@ -103,6 +103,7 @@ LABELS: dict[str, dict[str, str]] = {
         ItemState.AWAITING_CONSENT: _("Awaiting consent"),
         ItemState.READY: _("Ready"),
         ItemState.CANCELLED: _("Cancelled"),
+        ItemState.DELETED: _("Deleted"),
     },
 }
 

@@ -2,8 +2,9 @@
 
 States: ``planned`` (set up to happen later; reserved for scheduling by the streams and
 recordings work), ``awaiting-consent`` (allowed once everyone asked has consented),
-``ready`` (allowed), ``cancelled`` (called off by a teacher). Live, ended and deleted states
-are added by the streams and retention work. A refused setup is never stored.
+``ready`` (allowed), ``cancelled`` (called off by a teacher), ``deleted`` (its media and
+leftovers erased by the retention sweep on its date; the row stays as evidence, see
+``lti_tool.deletion``). A refused setup is never stored.
 """
 
 from __future__ import annotations
@@ -12,7 +13,16 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.access.models import Course, CourseGroup, Person
@@ -35,6 +45,7 @@ class ItemState(enum.StrEnum):
     AWAITING_CONSENT = "awaiting-consent"
     READY = "ready"
     CANCELLED = "cancelled"
+    DELETED = "deleted"
 
 
 class AudienceScope(enum.StrEnum):
@@ -53,6 +64,14 @@ class Item(Base):
     __table_args__ = (
         CheckConstraint("delete_on IS NOT NULL OR review_on IS NOT NULL", name="has_end_date"),
         CheckConstraint("outcome <> 'refused'", name="not_refused"),
+        # The sweep's predicate: only items not yet deleted, so its work grows with what is
+        # due, not with what is stored.
+        Index(
+            "ix_items_due",
+            "delete_on",
+            postgresql_where=text("state <> 'deleted'"),
+            sqlite_where=text("state <> 'deleted'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -15,13 +15,14 @@ from lti_tool.access.audience import audience_of, members
 from lti_tool.access.models import Course, Person
 from lti_tool.audit.operations import record
 from lti_tool.db import utcnow
+from lti_tool.deletion.dates import recompute_graduation
 from lti_tool.errors import BadRequest, Conflict, Forbidden, _
 from lti_tool.institution.operations import pack_row
 from lti_tool.institution.queries import Institution
 from lti_tool.items.forms import Setup
 from lti_tool.items.models import Item, ItemAudience, ItemState
 from lti_tool.items.widening import widens
-from lti_tool.policy import Decision, Outcome, Recognisable, evaluate
+from lti_tool.policy import Decision, Outcome, Recognisable, RetentionKind, evaluate
 
 
 class SetupRefused(Forbidden):
@@ -57,6 +58,20 @@ class NeedsNewConsent(Conflict):
 
 class ItemCancelled(Conflict):
     reason = _("This recording or stream is cancelled.")
+
+
+class ItemDeleted(ItemCancelled):
+    """Deleted on its date by the retention sweep: it cannot be changed or come back."""
+
+    reason = _("This recording or stream has been deleted.")
+
+
+def check_changeable(item: Item) -> None:
+    """Raise unless ``item`` can still be changed or cancelled."""
+    if item.state is ItemState.DELETED:
+        raise ItemDeleted()
+    if item.state is ItemState.CANCELLED:
+        raise ItemCancelled()
 
 
 def _state_for(decision: Decision) -> ItemState:
@@ -181,7 +196,15 @@ def create_item(
         **_summary(item),
         decision=item.decision,
     )
+    _graduation_known(session, item, actor)
     return item
+
+
+def _graduation_known(session: Session, item: Item, actor: str) -> None:
+    """G1.3: material of students whose graduation dates are all known gets its date now."""
+    if item.retention_kind is RetentionKind.UNTIL_GRADUATION:
+        recompute_graduation(session, item, actor=actor)
+        session.flush()
 
 
 def update_item(
@@ -198,8 +221,7 @@ def update_item(
     Retention keeps counting from the day the item was set up, so an edit never extends it.
     An item that asked consent may not get another purpose or a wider audience (G3.3).
     """
-    if item.state is ItemState.CANCELLED:
-        raise ItemCancelled()
+    check_changeable(item)
     setup = replace(setup, facts=replace(setup.facts, today=item.set_up_on))
     decision = decide(setup, institution)
     if item.outcome is Outcome.CONSENT_REQUIRED and widens(
@@ -210,7 +232,13 @@ def update_item(
     ):
         raise NeedsNewConsent()
     before = _summary(item)
+    kind, delete_on, review_on = item.retention_kind, item.delete_on, item.review_on
     _apply(session, item, setup, decision, institution, teacher)
+    if item.retention_kind is kind:  # an edit keeps dates that changed since the setup
+        if delete_on is not None and item.delete_on is not None:
+            item.delete_on = min(delete_on, item.delete_on)  # e.g. lowered by a withdrawal
+        if review_on is not None and item.review_on is not None:
+            item.review_on = max(review_on, item.review_on)  # e.g. kept another year (G4.2)
     session.flush()
     record(
         session,
@@ -223,13 +251,13 @@ def update_item(
         after=_summary(item),
         decision=item.decision,
     )
+    _graduation_known(session, item, actor)
     return item
 
 
 def cancel_item(session: Session, item: Item, *, actor: str) -> None:
     """Call the item off, audited."""
-    if item.state is ItemState.CANCELLED:
-        raise ItemCancelled()
+    check_changeable(item)
     previous = item.state
     item.state = ItemState.CANCELLED
     session.flush()

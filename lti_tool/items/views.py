@@ -222,8 +222,7 @@ def preview_item(item_id: int) -> tuple[str, int]:
 def edit(item_id: int) -> Response | tuple[str, int]:
     """Change an item: decided again; a consent item cannot reach further (G3.3)."""
     ctx, course, item = _own_item(item_id)
-    if item.state is ItemState.CANCELLED:
-        raise operations.ItemCancelled()
+    operations.check_changeable(item)
     wizard = _Wizard(ctx, course, item)
     if request.method == "GET":
         sections = [o.id for o in wizard.options.sections]
@@ -269,8 +268,7 @@ def show(item_id: int) -> str:
 def cancel(item_id: int) -> Response | str:
     """Ask to confirm, then cancel the item."""
     ctx, _course, item = _own_item(item_id)
-    if item.state is ItemState.CANCELLED:
-        raise operations.ItemCancelled()
+    operations.check_changeable(item)
     if request.method == "GET":
         return render_template("items/cancel.html", item=item)
     operations.cancel_item(db_session(), item, actor=_actor(ctx))

@@ -3,7 +3,8 @@ deletions and reviews, open deletion plans, withdrawals and objections, pending 
 course, access and erasure requests, and the audit log search (keyset pagination).
 
 Overdue and failed deletions come from the retention sweep (``lti_tool.deletion``), which is
-built separately: :func:`sweep_problems` is where its data joins the desk.
+built in ``lti_tool.deletion``: :func:`sweep_problems` and :func:`recent_deletions` bring its
+data to the desk.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from lti_tool.audit.models import AuditEvent
 from lti_tool.consent.models import ConsentRequest, DeletionPlan, LedgerKind, LedgerRecord
 from lti_tool.consent.state import PENDING, RequestState, statuses
 from lti_tool.db import UTCDateTime
+from lti_tool.deletion import queries as deletion_queries
 from lti_tool.errors import BadRequest, _
 from lti_tool.items.models import Item, ItemState
 from lti_tool.privacy.models import PrivacyRequest
@@ -60,6 +62,7 @@ def upcoming(
             .join(Course, Course.id == Item.course_id)
             .where(
                 Course.registration_id == registration_id,
+                Item.state != ItemState.DELETED,
                 column.is_not(None),
                 column >= today,
                 column <= end,
@@ -88,22 +91,47 @@ class SweepProblem:
     last_error: str
 
 
+def _course_titles(session: Session, registration_id: int) -> dict[int, str]:
+    return {
+        c.id: c.title or c.label
+        for c in session.scalars(select(Course).where(Course.registration_id == registration_id))
+    }
+
+
 def sweep_problems(session: Session, registration_id: int, today: dt.date) -> list[SweepProblem]:
-    """Overdue and failed deletions with their reasons.
+    """Overdue and failed deletions of the registration's items with their reasons: what the
+    retention sweep left failed (retried with back-off) and items past their date it has not
+    reached yet."""
+    titles = _course_titles(session, registration_id)
+    found = deletion_queries.overview(session, today, course_ids=list(titles))
+    problems = [
+        SweepProblem(
+            f.item_id,
+            titles[f.course_id],
+            f.title,
+            f.due_on,
+            f.state.value,
+            f.attempts,
+            f.last_error or "",
+        )
+        for f in found.failed
+    ]
+    failing = {p.item_id for p in problems}
+    problems += [
+        SweepProblem(o.item_id, titles[o.course_id], o.title, o.delete_on, "overdue", 0, "")
+        for o in found.overdue
+        if o.item_id not in failing
+    ]
+    return sorted(problems, key=lambda p: (p.due_on, p.item_id))
 
-    MERGE POINT: the retention sweep (``lti_tool.deletion``, its ``deletions`` table with
-    state marked / provider_deleted / done / failed, attempts and last_error) is built on
-    another branch. At merge, fill this from that table: deletions of this registration's
-    items in state ``failed`` or not ``done`` past their date. Until then the desk says the
-    sweep is not installed (see ``sweep_installed``) rather than showing an empty list as if
-    nothing had failed.
-    """
-    return []
 
-
-def sweep_installed() -> bool:
-    """Whether the retention sweep's data is available to :func:`sweep_problems`."""
-    return False
+def recent_deletions(
+    session: Session, registration_id: int, today: dt.date, limit: int = 50
+) -> list[tuple[deletion_queries.Done, str]]:
+    """The registration's latest deletions carried out, newest first, with course titles."""
+    titles = _course_titles(session, registration_id)
+    done = deletion_queries.overview(session, today, course_ids=list(titles), limit=limit).done
+    return [(d, titles[d.course_id]) for d in done]
 
 
 # --- deletion plans, withdrawals, objections ------------------------------------------------

@@ -230,6 +230,14 @@ def _officer() -> LaunchContext:
     return ctx
 
 
+SWEEP_STATES = {
+    "overdue": _("overdue: the sweep has not reached it yet"),
+    "marked": _("started, not finished: the next sweep resumes it"),
+    "provider-deleted": _("media removed, not yet recorded as done"),
+    "failed": _("failed: tried again later"),
+}
+
+
 @bp.get("/s/<sid>/desk")
 @launch_required
 def desk() -> str:
@@ -247,8 +255,9 @@ def desk() -> str:
         today=day,
         days=days,
         upcoming=queries.upcoming(session, reg, day, days),
-        sweep_installed=queries.sweep_installed(),
         sweep_problems=queries.sweep_problems(session, reg, day),
+        deleted=queries.recent_deletions(session, reg, day),
+        sweep_states=SWEEP_STATES,
         plans=queries.open_plans(session, reg, day),
         events=queries.withdrawals_and_objections(session, reg),
         pending=queries.pending_by_course(session, reg),

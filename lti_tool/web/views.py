@@ -12,6 +12,7 @@ from lti_tool.access import queries
 from lti_tool.access.models import Person
 from lti_tool.access.roster import refresh_if_stale, sync_course
 from lti_tool.consent.queries import CourseConsent, course_consent, pending_count
+from lti_tool.deletion.views import course_notices
 from lti_tool.errors import Forbidden, NotFound
 from lti_tool.items import queries as item_queries
 from lti_tool.lti.models import DeploymentStatus
@@ -70,6 +71,7 @@ def home() -> str:
         data["consent"] = (
             CourseConsent({}, {}) if course is None else course_consent(session, course.id)
         )
+        data["retention"] = None if course is None else course_notices(course.id)
     elif role in ("student", "mentor"):
         subs = (ctx.user_sub,) if role == "student" else ctx.mentor_of
         concerned = (

@@ -6,6 +6,8 @@ never a 500); the register of processing and the evidence file are exported."""
 from __future__ import annotations
 
 import csv
+import dataclasses
+import datetime as dt
 import io
 import json
 from collections.abc import Iterator
@@ -13,12 +15,17 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from lti_tool.access.models import Course
 from lti_tool.audit.models import AuditEvent
+from lti_tool.deletion.erasers import StorageUnavailable
+from lti_tool.deletion.models import Deletion, DeletionState
+from lti_tool.deletion.operations import sweep
 from lti_tool.devlms import create_devlms_app
 from lti_tool.devlms.cli import serve_in_thread
+from lti_tool.items.models import Item
 from lti_tool.privacy.models import PrivacyRequest
 from tests.conftest import free_port
 from tests.support import privacy as fx
@@ -89,11 +96,52 @@ def test_the_desk_shows_what_is_coming_and_what_is_open(
     assert "Open deletion plans" in page and "No open deletion plans." not in page
     assert "Demo course: Biology 4A" in page
     assert "Erasure (GDPR art. 17)" in page
-    # the sweep's panel says it is not there rather than "nothing failed"
-    assert "not installed in this version" in page
+    assert "Nothing is overdue and nothing failed." in page
+    assert "Nothing has been deleted yet." in page
     assert "Nothing in this period." in text(adam.get("desk?days=1"))
     for bad in ("0", "801", "x", "-1", "99999"):
         assert adam.get(f"desk?days={bad}").status_code == 400, bad
+
+
+def test_the_desk_shows_overdue_failed_and_carried_out_deletions(
+    app: Flask, people: dict[str, User], items: dict[str, int]
+) -> None:
+    """The clock moves past the G2 lesson's date (the school-year end): the desk lists it as
+    overdue; a sweep whose storage is down leaves it failed with the reason; the next sweep
+    deletes it and the desk shows what was removed where."""
+    rt = app.extensions["lti_tool"]
+    rt.settings = dataclasses.replace(rt.settings, today="2027-08-01")
+    adam = people["a-adam"]
+    page = text(adam.get("desk"))
+    assert "Lesson 3 live" in page and "overdue: the sweep has not reached it yet" in page
+
+    def down(session: Session, item: Item) -> list[str]:
+        raise StorageUnavailable()
+
+    def working(session: Session, item: Item) -> list[str]:
+        return [f"media of item {item.id}: removed from the test store"]
+
+    day = dt.date(2027, 8, 1)
+    failed = sweep(rt.db, day, grace_days=30, erasers=[("media", down)])
+    assert failed.outcomes and all(o.state is DeletionState.FAILED for o in failed.outcomes)
+    page = text(adam.get("desk"))
+    assert "failed: tried again later" in page
+    assert "The storage holding recordings cannot be reached." in page
+    assert "Nothing has been deleted yet." in page
+
+    with rt.db.transaction() as session:  # the back-off has passed
+        session.execute(update(Deletion).values(next_attempt_at=None))
+    done = sweep(rt.db, day, grace_days=30, erasers=[("media", working)])
+    assert done.outcomes and all(o.state is DeletionState.DONE for o in done.outcomes)
+    page = text(adam.get("desk"))
+    assert f"media of item {items['G2']}: removed from the test store" in page
+    assert "Nothing is overdue and nothing failed." in page
+    assert (
+        "Lesson 3 live"
+        not in page.split("Upcoming deletions and reviews", 2)[2].split(
+            "Overdue and failed deletions"
+        )[0]
+    )
 
 
 def test_objections_show_on_the_desk(
