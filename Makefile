@@ -17,10 +17,11 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 setup: $(VENV)/.installed translations player ## install everything (system packages, Python packages)
 	./scripts/system-packages.sh
 
-player: package-lock.json ## the live player (hls.js from the npm registry, served by the tool)
+player: package-lock.json ## browser assets from the npm registry, served by the tool: hls.js (live player), tus-js-client (uploads)
 	npm ci --no-audit --no-fund
 	mkdir -p lti_tool/static/vendor
 	cp node_modules/hls.js/dist/hls.min.js lti_tool/static/vendor/hls.min.js
+	cp node_modules/tus-js-client/dist/tus.min.js lti_tool/static/vendor/tus.min.js
 
 translations: $(VENV)/.installed
 	$(BIN)/python scripts/compile_translations.py

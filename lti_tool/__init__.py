@@ -44,6 +44,7 @@ def create_app(
     from lti_tool.institution.views import bp as institution_bp
     from lti_tool.items.views import bp as items_bp
     from lti_tool.lti.views import bp as lti_bp
+    from lti_tool.recordings.views import bp as recordings_bp
     from lti_tool.streams.views import bp as streams_bp
     from lti_tool.web import errors, i18n, lifecycle, security, sessions
     from lti_tool.web.views import bp as web_bp
@@ -59,6 +60,7 @@ def create_app(
     app.register_blueprint(institution_bp)
     app.register_blueprint(streams_bp)
     app.register_blueprint(consent_bp)
+    app.register_blueprint(recordings_bp)
     return app
 
 

@@ -6,7 +6,9 @@ from lti_tool.audit import models as audit_models
 from lti_tool.consent import models as consent_models
 from lti_tool.institution import models as institution_models
 from lti_tool.items import models as item_models
+from lti_tool.jobs import models as job_models
 from lti_tool.lti import models as lti_models
+from lti_tool.recordings import models as recording_models
 from lti_tool.streams import models as stream_models
 
 __all__ = [
@@ -15,7 +17,9 @@ __all__ = [
     "consent_models",
     "institution_models",
     "item_models",
+    "job_models",
     "lti_models",
+    "recording_models",
     "store",
     "stream_models",
 ]
