@@ -60,10 +60,7 @@ class NotARecording(Conflict):
 
 
 class RecordingNotAllowed(Conflict):
-    reason = _(
-        "Recordings cannot be added yet: the item needs the confirmations and, where asked, "
-        "everyone's consent first."
-    )
+    reason = _("Recordings cannot be added to this item: it was cancelled or withdrawn.")
 
 
 class NotYours(Forbidden):
@@ -104,7 +101,9 @@ def refusal(item: Item) -> ToolError | None:
     """Why nothing can be recorded for ``item`` now, or None."""
     if item.made not in RECORDED:
         return NotARecording()
-    if item.state is not ItemState.READY or item.removed_at is not None:
+    # A consent item may be recorded before everyone consented: it is shown only after (G3).
+    allowed = (ItemState.READY, ItemState.AWAITING_CONSENT)
+    if item.state not in allowed or item.removed_at is not None:
         return RecordingNotAllowed()
     return None
 

@@ -200,6 +200,8 @@ class S3Storage(Storage):
                 read_timeout=60,
                 retries={"max_attempts": 2, "mode": "standard"},
                 signature_version="s3v4",
+                # an S3-compatible store on its own host (MinIO, Ceph, moto): path-style URLs
+                s3={"addressing_style": "path" if endpoint_url else "auto"},
             ),
         )
 
