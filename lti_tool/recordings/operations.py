@@ -351,6 +351,7 @@ def process(
         found = processing.probe(source, lim)
         media = work / MEDIA_FILE
         processing.convert(source, media, found, lim)
+        found = processing.probe(media, lim)  # browser WebM has no duration in its header
         poster = None
         if found.has_video:
             poster = work / POSTER_FILE

@@ -97,7 +97,9 @@ def test_a_dead_runners_job_is_taken_again_when_its_lease_ran_out(
     job_id = _add(sessions, "test.ok")
     with sessions() as session, session.begin():
         session.execute(
-            update(Job).values(state=JobState.RUNNING, locked_until=utcnow() + dt.timedelta(minutes=60))
+            update(Job).values(
+                state=JobState.RUNNING, locked_until=utcnow() + dt.timedelta(minutes=60)
+            )
         )
     assert queue.run_pending(sessions, 10, settings=settings) == 0
     with sessions() as session, session.begin():

@@ -9,7 +9,6 @@
   var progress = document.getElementById("upload-progress");
   var maxBytes = Number(root.dataset.maxBytes);
   var maxSeconds = Number(root.dataset.maxSeconds);
-  var chunkSize = Number(root.dataset.chunkSize || 0) || 64 * 1024 * 1024;
   var msg = function (name) { return root.dataset["msg" + name] || ""; };
   var say = function (text) { statusEl.textContent = text; };
 
@@ -21,7 +20,7 @@
       endpoint: root.dataset.uploadsUrl,
       headers: { "X-CSRF-Token": root.dataset.csrf },
       metadata: { filename: filename, filetype: blob.type || "", source: source },
-      chunkSize: chunkSize,
+      chunkSize: Number(root.dataset.chunkSize || 0) || 64 * 1024 * 1024,
       retryDelays: [0, 1000, 2000, 4000, 8000, 15000],
       storeFingerprintForResuming: true,
       removeFingerprintOnSuccess: true,
