@@ -39,7 +39,7 @@ test: setup lint ## all checks and tests, on SQLite and on PostgreSQL
 	$(BIN)/pytest -n 2 --db sqlite
 	$(BIN)/pytest -n 2 --db postgresql --pg-url $(PG_URL) -m "not e2e"
 
-BENCHES := launch hls_delivery stream_links publish_to_frame viewers
+BENCHES := launch hls_delivery stream_links publish_to_frame viewers upload playback
 
 bench: setup ## the benchmarks (printed figures; see README.md "Benchmarks")
 	set -e; for b in $(BENCHES); do echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py; done

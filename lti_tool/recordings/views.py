@@ -231,11 +231,14 @@ def upload(upload_id: str) -> tuple[str, int, dict[str, str]]:
     offset = request.headers.get("Upload-Offset", "")
     if not offset.isdigit():
         raise tus.OffsetMismatch(detail="no Upload-Offset")
+    # With a Content-Length the body is read straight from the server's input (never past
+    # that length); werkzeug's wrapper would copy every block once more.
+    body = request.environ["wsgi.input"] if request.content_length is not None else request.stream
     try:
         ops.receive(
             session,
             found,
-            request.stream,
+            body,
             offset=int(offset),
             content_length=request.content_length,
             checksum=tus.parse_checksum(request.headers.get("Upload-Checksum")),
