@@ -15,7 +15,7 @@ import requests
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 from playwright.sync_api import Browser as PwBrowser
-from playwright.sync_api import Frame, Page, Route, sync_playwright
+from playwright.sync_api import Frame, Page, Route
 
 from lti_tool.devlms.platform import DevLms
 from lti_tool.recordings.models import Recording, RecordingState
@@ -40,18 +40,16 @@ FAKE_MEDIA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-str
 
 
 @pytest.fixture(scope="module")
-def camera_chromium() -> Iterator[PwBrowser]:
-    """Chromium with a fake camera and microphone, and no permission prompt."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/system-packages.sh as root")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[*ARGS, *FAKE_MEDIA, "--autoplay-policy=no-user-gesture-required"],
-        )
-        yield browser
-        browser.close()
+def camera_chromium(chromium: PwBrowser) -> Iterator[PwBrowser]:
+    """Chromium with a fake camera and microphone, and no permission prompt (started by the
+    session's Playwright: one Playwright per process)."""
+    browser = chromium.browser_type.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[*ARGS, *FAKE_MEDIA, "--autoplay-policy=no-user-gesture-required"],
+    )
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
