@@ -346,7 +346,7 @@ def process(
     work = work_dir(settings) / recording.public_id
     work.mkdir(parents=True, exist_ok=True)
     lim = limits(settings)
-    storage = storage_for(settings)
+    storage = storage_for(settings, recording.storage)
     try:
         found = processing.probe(source, lim)
         media = work / MEDIA_FILE
@@ -481,7 +481,7 @@ def link(
     if not may_play(session, recording, person_id) or recording.media_key is None:
         raise NotFound()
     expires = int(time.time() if now is None else now) + LINK_SECONDS
-    storage = storage_for(settings)
+    storage = storage_for(settings, recording.storage)
     direct = storage.signed_url(recording.media_key, LINK_SECONDS)
     if direct is not None:
         poster = None
@@ -595,7 +595,6 @@ def erase_item_media(
     retention sweep retries; what was removed before that stays removed and audited. Returns
     one human-readable line per removal ("what, where") and audits each."""
     settings = settings or load_settings()
-    storage = storage_for(settings)
     removed: list[str] = []
 
     def note(what: str, where: str, recording: Recording) -> None:
@@ -624,7 +623,14 @@ def erase_item_media(
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
             note("conversion files", f"local disk {work.parent}", recording)
-        for key in storage.keys(recording.prefix):
+        storage = storage_for(settings, recording.storage)  # where this one was stored
+        try:
+            keys = storage.keys(recording.prefix)
+        except StorageUnavailable:
+            if recording.ready_at is not None or recording.state is RecordingState.PROCESSING:
+                raise  # it has (or may have) media there: the sweep tries again
+            keys = []  # refused or abandoned before anything was stored
+        for key in keys:
             if storage.delete(key):
                 note(key, storage.where, recording)
         if recording.state is not RecordingState.ERASED:

@@ -292,8 +292,8 @@ def work_dir(settings: Settings) -> Path:
     return media_root(settings) / "work"
 
 
-def options(settings: Settings) -> dict[str, Any]:
-    if settings.media_storage == "local":
+def options(settings: Settings, name: str | None = None) -> dict[str, Any]:
+    if (name or settings.media_storage) == "local":
         return {"root": str(media_root(settings) / "store")}
     found = {
         "bucket": settings.s3_bucket,
@@ -313,6 +313,8 @@ def build(name: str, opts: Mapping[str, Any]) -> Storage:
     return cls(**cls.check_options(opts))
 
 
-def storage_for(settings: Settings) -> Storage:
-    """The storage the settings configure."""
-    return build(settings.media_storage, options(settings))
+def storage_for(settings: Settings, name: str | None = None) -> Storage:
+    """The storage the settings configure (or the one named ``name``, e.g. where an older
+    recording was stored before the setting changed)."""
+    name = name or settings.media_storage
+    return build(name, options(settings, name))

@@ -182,6 +182,8 @@ def test_record_five_seconds_save_and_play_as_an_allowed_student(
         first = _frames(player)
         wait(lambda: _frames(player) > first + 10, 10, "more decoded frames")
         assert "G4" in player.inner_text("main")  # the rule notice beside the video
+        violations = Axe().run(player).response["violations"]
+        assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
         screenshot(student, "recording-playing")
         link = player.evaluate("document.getElementById('recording-video').currentSrc")
         assert "/media/" in link and requests.get(link, timeout=5).status_code == 200

@@ -400,3 +400,55 @@ def test_erasure_raises_a_retryable_error_when_storage_is_unreachable(
     finally:
         moved.rename(store)
     assert len(_erase(app, item_id)) == 2
+
+
+def test_a_full_disk_is_a_clear_507_before_any_byte(
+    app: Flask, tess: User, item_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil as shutil_module
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil_module, "disk_usage", lambda _path: usage(10**9, 10**9, 10**6))
+    response = tus_create(tess, item_id, 50 * 10**6)
+    assert response.status_code == 507 and "full" in text(response)
+    assert count(app, Recording) == 0
+
+
+def test_the_teacher_sees_progress_and_failures(
+    app: Flask, tess: User, item_id: int, media: dict[str, Path]
+) -> None:
+    upload(tess, item_id, media["text"])
+    done = upload(tess, item_id, media["mp4"])
+    status = tess.get(
+        f"items/{item_id}/recordings/status", headers={"Accept": "application/json"}
+    ).get_json()["recordings"]
+    assert [r["state"] for r in status] == ["processing", "failed"]
+    assert "not a video or audio recording" in status[1]["error"]
+    run_jobs(app)
+    page = text(tess.get(f"items/{item_id}/recordings"))
+    assert "Ready" in page and "Failed" in page
+    assert f"recordings/{recording_id(done)}" in page
+
+
+def test_a_cancelled_upload_leaves_nothing(
+    app: Flask, tess: User, item_id: int, media: dict[str, Path]
+) -> None:
+    body = media["mp4"].read_bytes()
+    location = tus_create(tess, item_id, len(body)).headers["Location"]
+    tus_patch(tess, location, 0, body[:1000])
+    gone = tess.browser.client.delete(
+        location, headers={"Tus-Resumable": "1.0.0", "X-CSRF-Token": tess.csrf()}
+    )
+    assert gone.status_code == 204
+    assert count(app, Upload) == 0
+    assert not list((media_root(app.extensions["lti_tool"].settings) / "uploads").iterdir())
+    assert tus_head(tess, location).status_code == 404
+
+
+def test_erasing_an_item_whose_upload_was_refused_needs_no_storage(
+    app: Flask, tess: User, item_id: int, media: dict[str, Path]
+) -> None:
+    upload(tess, item_id, media["text"])  # refused: nothing was ever stored
+    assert not (media_root(app.extensions["lti_tool"].settings) / "store").exists()
+    assert _erase(app, item_id) == []
