@@ -91,7 +91,9 @@ def enqueue(
 Claimed = tuple[int, str, dict[str, Any], int, int]  # id, kind, payload, attempt, max
 
 
-def _claim(sessions: sessionmaker[Session], now: dt.datetime) -> Claimed | None:
+def _claim(
+    sessions: sessionmaker[Session], now: dt.datetime, lease: int = LEASE_SECONDS
+) -> Claimed | None:
     with sessions() as session, session.begin():
         query = (
             select(Job)
@@ -111,7 +113,7 @@ def _claim(sessions: sessionmaker[Session], now: dt.datetime) -> Claimed | None:
             return None
         job.state = JobState.RUNNING
         job.attempts += 1
-        job.locked_until = now + dt.timedelta(seconds=LEASE_SECONDS)
+        job.locked_until = now + dt.timedelta(seconds=lease)
         return job.id, job.kind, dict(job.payload), job.attempts, job.max_attempts
 
 
@@ -135,7 +137,9 @@ def run_one(sessions: sessionmaker[Session], settings: Settings) -> bool:
     """Claim and run one due job; False when none is due."""
     handlers = load_handlers()
     try:
-        claimed = _claim(sessions, utcnow())
+        # a lease outlives the longest conversion, so a slow job is never taken twice
+        lease = max(LEASE_SECONDS, settings.processing_timeout_seconds + 600)
+        claimed = _claim(sessions, utcnow(), lease)
     except Exception as exc:
         if is_sqlite_busy(exc):
             return False

@@ -640,3 +640,33 @@ def erase_item_media(
             recording.poster_key = None
         session.flush()
     return removed
+
+
+class MediaNotErased(Conflict):
+    reason = _("The recordings of this item still have media: erase it first.")
+
+
+def forget_recordings(session: Session, item: Item) -> int:
+    """Delete the rows of ``item``'s recordings and who appears in them, once their media is
+    erased (:func:`erase_item_media`); for a sweep that deletes the item itself afterwards
+    (recordings keep their item from deletion until then). Returns how many were deleted."""
+    found = recordings_of(session, item)
+    if any(r.state is not RecordingState.ERASED for r in found):
+        raise MediaNotErased()
+    for recording in found:
+        session.delete(recording)
+    for person in people_of(session, item):
+        session.delete(person)
+    row = recording_item(session, item)
+    if row is not None:
+        session.delete(row)
+    session.flush()
+    if found:
+        record(
+            session,
+            "recording.forgotten",
+            course_id=item.course_id,
+            subject=item.subject,
+            recordings=[r.id for r in found],
+        )
+    return len(found)

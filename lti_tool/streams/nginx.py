@@ -77,6 +77,7 @@ def render(
         add_header Access-Control-Allow-Origin "{origin}" always;
         add_header Cache-Control "private, no-store" always;
         add_header Content-Disposition "inline" always;
+        add_header X-Content-Type-Options "nosniff" always;
         alias {store}/rec/$ltt_rec/$ltt_file;
       }}
 """

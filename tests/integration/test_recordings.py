@@ -452,3 +452,22 @@ def test_erasing_an_item_whose_upload_was_refused_needs_no_storage(
     upload(tess, item_id, media["text"])  # refused: nothing was ever stored
     assert not (media_root(app.extensions["lti_tool"].settings) / "store").exists()
     assert _erase(app, item_id) == []
+
+
+def test_rows_are_forgotten_only_after_the_media_is_erased(
+    app: Flask, tess: User, item_id: int, media: dict[str, Path]
+) -> None:
+    from lti_tool.recordings.operations import MediaNotErased, forget_recordings
+
+    _ready(app, tess, item_id, media["mp4"])
+    rt = app.extensions["lti_tool"]
+    with pytest.raises(MediaNotErased), rt.db.transaction() as session:
+        item = session.get(Item, item_id)
+        assert item is not None
+        forget_recordings(session, item)
+    _erase(app, item_id)
+    with rt.db.transaction() as session:
+        item = session.get(Item, item_id)
+        assert item is not None
+        assert forget_recordings(session, item) == 1
+    assert count(app, Recording) == 0
