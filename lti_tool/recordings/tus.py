@@ -11,6 +11,8 @@ import base64
 import binascii
 import hashlib
 import os
+import queue
+import threading
 from pathlib import Path
 from typing import IO
 
@@ -21,6 +23,7 @@ EXTENSIONS = "creation,expiration,checksum,termination"
 CHECKSUMS = ("sha1", "sha256", "md5")
 CONTENT_TYPE = "application/offset+octet-stream"
 CHUNK = 1024 * 1024
+QUEUED = 4
 
 
 class VersionMismatch(ToolError):
@@ -96,6 +99,12 @@ def parse_checksum(header: str | None) -> tuple[str, bytes] | None:
     return algorithm, raw
 
 
+def _write_all(fd: int, block: bytes) -> None:
+    view = memoryview(block)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def append(
     path: Path,
     stream: IO[bytes],
@@ -108,34 +117,63 @@ def append(
     Returns the new offset and the error that ended the body early (a client that went away),
     if any: the bytes received so far are kept, so the client resumes from there -- unless
     the request carried a checksum, which cannot be checked then, and its bytes are dropped.
-    A checksum that does not match drops the chunk too (:class:`ChecksumMismatch`).
+    A checksum that does not match drops the chunk too (:class:`ChecksumMismatch`). An error
+    writing the file (a full disk) is raised as the ``OSError`` it is.
+
+    Reading the request and writing the file overlap: a writer thread takes blocks from a
+    small queue (at most ``QUEUED`` blocks of ``CHUNK`` bytes in memory).
     """
     digest = hashlib.new(checksum[0]) if checksum else None
-    written = 0
-    interrupted: BaseException | None = None
     try:
         fd = os.open(path, os.O_WRONLY)
     except FileNotFoundError:
         raise UploadGone() from None
-    with os.fdopen(fd, "r+b") as out:
-        if out.seek(0, os.SEEK_END) != offset:
-            out.truncate(offset)  # a crash after writing, before the offset was stored
-        out.seek(offset)
+    try:
+        if os.lseek(fd, 0, os.SEEK_END) != offset:
+            os.ftruncate(fd, offset)  # a crash after writing, before the offset was stored
+        os.lseek(fd, offset, os.SEEK_SET)
+        blocks: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUED)
+        failed: list[OSError] = []
+        stored = [0]
+
+        def writer() -> None:
+            while (block := blocks.get()) is not None:
+                if failed:
+                    continue  # keep taking blocks so the reader never waits forever
+                try:
+                    _write_all(fd, block)
+                    stored[0] += len(block)
+                except OSError as exc:
+                    failed.append(exc)
+
+        thread = threading.Thread(target=writer, name="tus-writer", daemon=True)
+        thread.start()
+        read = 0
+        interrupted: BaseException | None = None
         try:
-            while written < limit:
-                block = stream.read(min(CHUNK, limit - written))
+            while read < limit and not failed:
+                try:
+                    block = stream.read(min(CHUNK, limit - read))
+                except Exception as exc:  # werkzeug's ClientDisconnected and the like
+                    interrupted = exc
+                    break
                 if not block:
                     break
-                out.write(block)
                 if digest is not None:
                     digest.update(block)
-                written += len(block)
-        except Exception as exc:  # werkzeug's ClientDisconnected and the like
-            interrupted = exc
-        out.flush()
+                read += len(block)
+                blocks.put(block)
+        finally:
+            blocks.put(None)
+            thread.join()
+        if failed:
+            os.ftruncate(fd, offset)
+            raise failed[0]
         if digest is not None and (interrupted is not None or digest.digest() != checksum[1]):  # type: ignore[index]
-            out.truncate(offset)
+            os.ftruncate(fd, offset)
             if interrupted is None:
                 raise ChecksumMismatch()
             return offset, interrupted
-    return offset + written, interrupted
+        return offset + stored[0], interrupted
+    finally:
+        os.close(fd)

@@ -471,3 +471,25 @@ def test_rows_are_forgotten_only_after_the_media_is_erased(
         assert item is not None
         assert forget_recordings(session, item) == 1
     assert count(app, Recording) == 0
+
+
+def test_a_disk_that_fills_up_during_an_upload_is_a_507_and_the_partial_goes(
+    app: Flask, tess: User, item_id: int, media: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from lti_tool.recordings import tus
+
+    body = media["mp4"].read_bytes()
+    created = tus_create(tess, item_id, len(body))
+    location = created.headers["Location"]
+
+    def full(_fd: int, _block: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tus, "_write_all", full)
+    response = tus_patch(tess, location, 0, body)
+    assert response.status_code == 507 and "full" in text(response)
+    assert count(app, Upload) == 0
+    assert not list((media_root(app.extensions["lti_tool"].settings) / "uploads").iterdir())
+    assert _recording(app, recording_id(created)).state is RecordingState.FAILED
