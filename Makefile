@@ -17,10 +17,11 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 setup: $(VENV)/.installed translations player ## install everything (system packages, Python packages)
 	./scripts/system-packages.sh
 
-player: package-lock.json ## the live player (hls.js from the npm registry, served by the tool)
+player: package-lock.json ## browser assets from the npm registry, served by the tool: hls.js (live player), tus-js-client (uploads)
 	npm ci --no-audit --no-fund
 	mkdir -p lti_tool/static/vendor
 	cp node_modules/hls.js/dist/hls.min.js lti_tool/static/vendor/hls.min.js
+	cp node_modules/tus-js-client/dist/tus.min.js lti_tool/static/vendor/tus.min.js
 
 translations: $(VENV)/.installed
 	$(BIN)/python scripts/compile_translations.py
@@ -38,7 +39,7 @@ test: setup lint ## all checks and tests, on SQLite and on PostgreSQL
 	$(BIN)/pytest -n 2 --db sqlite
 	$(BIN)/pytest -n 2 --db postgresql --pg-url $(PG_URL) -m "not e2e"
 
-BENCHES := launch hls_delivery stream_links publish_to_frame viewers consent_overview ledger_verify audit_search sweep
+BENCHES := launch hls_delivery stream_links publish_to_frame viewers consent_overview ledger_verify audit_search sweep upload playback
 
 bench: setup ## the benchmarks (printed figures; see README.md "Benchmarks")
 	set -e; for b in $(BENCHES); do echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py; done

@@ -46,6 +46,7 @@ def create_app(
     from lti_tool.items.views import bp as items_bp
     from lti_tool.lti.views import bp as lti_bp
     from lti_tool.privacy.views import bp as privacy_bp
+    from lti_tool.recordings.views import bp as recordings_bp
     from lti_tool.streams.views import bp as streams_bp
     from lti_tool.web import errors, i18n, lifecycle, security, sessions
     from lti_tool.web.views import bp as web_bp
@@ -63,6 +64,7 @@ def create_app(
     app.register_blueprint(consent_bp)
     app.register_blueprint(privacy_bp)
     app.register_blueprint(retention_bp)
+    app.register_blueprint(recordings_bp)
     return app
 
 

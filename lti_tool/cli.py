@@ -335,6 +335,11 @@ def roster_sync(context_id: str, registration_id: int | None) -> None:
 @click.option("--work-dir", help="Own pid, logs, temp files and load_module (tests, demo).")
 @click.option("--user", help="The workers' user when nginx starts as root.")
 @click.option("--tool-url", help="Where nginx reaches the tool (default: the base URL).")
+@click.option(
+    "--media-path",
+    help="Recordings in local storage, served by signed /media links "
+    "(default: <media root>/store when LTI_TOOL_MEDIA_STORAGE=local).",
+)
 @click.option("--template", is_flag=True, help="Placeholders instead of secrets (deploy/).")
 def nginx_config(
     out: str | None,
@@ -344,17 +349,27 @@ def nginx_config(
     work_dir: str | None,
     user: str | None,
     tool_url: str | None,
+    media_path: str | None,
     template: bool,
 ) -> None:
     """The nginx configuration of the built-in live provider (RTMP in, signed HLS out)."""
+    from lti_tool.recordings.storage import media_root
     from lti_tool.streams import nginx
     from lti_tool.streams.operations import provider_for
 
-    layout = nginx.NginxLayout(
-        rtmp_listen, http_listen, hls_path, work_dir, nginx.RTMP_MODULE if work_dir else None, user
-    )
     app = _app()
     settings = app.extensions["lti_tool"].settings
+    if media_path is None and settings.media_storage == "local":
+        media_path = str(media_root(settings) / "store")
+    layout = nginx.NginxLayout(
+        rtmp_listen,
+        http_listen,
+        hls_path,
+        work_dir,
+        nginx.RTMP_MODULE if work_dir else None,
+        user,
+        media_path if not template else nginx.PRODUCTION.media_path,
+    )
     try:
         if template:
             text = nginx.template(layout, tool_url or "http://127.0.0.1:8000")
@@ -409,6 +424,7 @@ def _register_subcommands() -> None:
     from lti_tool.deletion.cli import audit, graduation, retention, worker
     from lti_tool.demo import demo
     from lti_tool.devlms.cli import devlms
+    from lti_tool.jobs.cli import jobs
     from lti_tool.policy.cli import guideline
     from lti_tool.privacy.cli import export_group
 
@@ -421,6 +437,7 @@ def _register_subcommands() -> None:
     main.add_command(worker)
     main.add_command(graduation)
     main.add_command(audit)
+    main.add_command(jobs)
 
 
 _register_subcommands()

@@ -77,6 +77,21 @@ class Settings:
     review_grace_days: int
     stream_media_dirs: str
     worker_interval_seconds: int
+    media_storage: str
+    media_root: str | None
+    media_url: str | None
+    s3_bucket: str | None
+    s3_prefix: str
+    s3_endpoint_url: str | None
+    s3_region: str | None
+    s3_sse: str
+    s3_kms_key_id: str | None
+    recording_max_bytes: int
+    recording_max_seconds: int
+    recording_max_pixels: int
+    recording_formats: str
+    upload_expiry_hours: int
+    processing_timeout_seconds: int
 
     @property
     def https_only(self) -> bool:
@@ -117,6 +132,21 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "review_grace_days": _int,
     "stream_media_dirs": _str,
     "worker_interval_seconds": _int,
+    "media_storage": _str,
+    "media_root": _optional_str,
+    "media_url": _optional_str,
+    "s3_bucket": _optional_str,
+    "s3_prefix": _str,
+    "s3_endpoint_url": _optional_str,
+    "s3_region": _optional_str,
+    "s3_sse": _str,
+    "s3_kms_key_id": _optional_str,
+    "recording_max_bytes": _int,
+    "recording_max_seconds": _int,
+    "recording_max_pixels": _int,
+    "recording_formats": _str,
+    "upload_expiry_hours": _int,
+    "processing_timeout_seconds": _int,
 }
 
 
@@ -155,6 +185,21 @@ def _defaults() -> dict[str, Any]:
         "review_grace_days": 30,
         "stream_media_dirs": "/var/lib/lti-tool/hls",
         "worker_interval_seconds": 300,
+        "media_storage": "local",
+        "media_root": None,
+        "media_url": None,
+        "s3_bucket": None,
+        "s3_prefix": "lti-tool/",
+        "s3_endpoint_url": None,
+        "s3_region": None,
+        "s3_sse": "AES256",
+        "s3_kms_key_id": None,
+        "recording_max_bytes": 4 * 1024**3,
+        "recording_max_seconds": 4 * 3600,
+        "recording_max_pixels": 3840 * 2160,
+        "recording_formats": "mp4,mov,webm,mkv",
+        "upload_expiry_hours": 24,
+        "processing_timeout_seconds": 3600,
     }
 
 
@@ -223,6 +268,7 @@ def _check(s: Settings) -> None:
     _check_streams(s)
     _check_consent(s)
     _check_retention(s)
+    _check_recordings(s)
     for name in ("http_timeout_seconds", "jwks_cache_seconds", "max_form_bytes"):
         if getattr(s, name) <= 0:
             raise ConfigError(f"{PREFIX}{name.upper()} must be positive")
@@ -285,3 +331,44 @@ def _check_streams(s: Settings) -> None:
             "LTI_TOOL_STREAM_SECRET must be at least 32 characters without quotes, $, ;, "
             "braces, backslashes or spaces"
         )
+
+
+RECORDING_FORMATS = frozenset({"mp4", "mov", "webm", "mkv", "m4a", "ogg"})
+
+
+def _check_recordings(s: Settings) -> None:
+    """Recordings: where media is stored (``local`` under ``MEDIA_ROOT``, default
+    ``<instance>/media``, outside the web root; or ``s3``), where viewers fetch signed media
+    (default ``<base url>/media``, nginx ``secure_link``) and the limits of an upload."""
+    if s.media_storage not in {"local", "s3"}:
+        raise ConfigError("LTI_TOOL_MEDIA_STORAGE must be 'local' or 's3'")
+    if s.media_storage == "s3" and not s.s3_bucket:
+        raise ConfigError("LTI_TOOL_S3_BUCKET is needed with LTI_TOOL_MEDIA_STORAGE=s3")
+    if s.s3_sse not in {"AES256", "aws:kms", "none"}:
+        raise ConfigError("LTI_TOOL_S3_SSE must be AES256, aws:kms or none")
+    if s.s3_sse == "aws:kms" and not s.s3_kms_key_id:
+        raise ConfigError("LTI_TOOL_S3_KMS_KEY_ID is needed with LTI_TOOL_S3_SSE=aws:kms")
+    for name in ("media_url", "s3_endpoint_url"):
+        value = getattr(s, name)
+        if value is None:
+            continue
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query:
+            raise ConfigError(f"{PREFIX}{name.upper()} must be an http(s) URL")
+        if s.https_only and parts.scheme != "https":
+            raise ConfigError(f"{PREFIX}{name.upper()} must use https (LTI_TOOL_DEV=1 for local)")
+    if not 1024 * 1024 <= s.recording_max_bytes <= 100 * 1024**3:
+        raise ConfigError("LTI_TOOL_RECORDING_MAX_BYTES must be between 1 MiB and 100 GiB")
+    if not 10 <= s.recording_max_seconds <= 24 * 3600:
+        raise ConfigError("LTI_TOOL_RECORDING_MAX_SECONDS must be between 10 and 86400")
+    if not 64 * 64 <= s.recording_max_pixels <= 7680 * 4320:
+        raise ConfigError("LTI_TOOL_RECORDING_MAX_PIXELS must be between 4096 and 33177600")
+    formats = {f.strip() for f in s.recording_formats.split(",") if f.strip()}
+    if not formats or formats - RECORDING_FORMATS:
+        raise ConfigError(
+            "LTI_TOOL_RECORDING_FORMATS must list some of " + ", ".join(sorted(RECORDING_FORMATS))
+        )
+    if not 1 <= s.upload_expiry_hours <= 24 * 14:
+        raise ConfigError("LTI_TOOL_UPLOAD_EXPIRY_HOURS must be between 1 and 336")
+    if not 30 <= s.processing_timeout_seconds <= 6 * 3600:
+        raise ConfigError("LTI_TOOL_PROCESSING_TIMEOUT_SECONDS must be between 30 and 21600")

@@ -1,7 +1,8 @@
 """``lti-tool demo``: the tool on its embedded defaults next to the development LMS.
 
 Serves the development LMS in this process, the tool (gunicorn, SQLite, dev mode) and nginx for
-live streams (RTMP in, signed HLS out) beside it, registers the tool in the LMS by Dynamic
+live streams (RTMP in, signed HLS out) and recordings (signed /media links) beside it, a job
+runner that converts recordings, registers the tool in the LMS by Dynamic
 Registration on first start, and prints where to click.
 Both run on ``localhost`` (one site), as an LMS and a tool on one domain would.
 """
@@ -14,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -59,9 +61,13 @@ def _start_nginx(env: dict[str, str], rtmp_port: int, http_port: int) -> subproc
             f"missing for live streams and recordings: {', '.join(missing)}; "
             f"install them as root with `apt-get install {' '.join(missing)}` (or `make setup`)"
         )
+    from lti_tool.recordings.storage import media_root
+
     work = PROJECT_ROOT / "instance" / "nginx"
-    layout = local_layout(work, rtmp_port, http_port)
     app = create_app(environ=env)
+    store = media_root(app.extensions["lti_tool"].settings) / "store"
+    store.mkdir(parents=True, exist_ok=True)
+    layout = replace(local_layout(work, rtmp_port, http_port), media_path=str(store))
     with app.app_context():
         provider = provider_for(app.extensions["lti_tool"].settings, app.config["SECRET_KEY"])
     base_url = env["LTI_TOOL_BASE_URL"]
@@ -116,12 +122,18 @@ def demo(port: int, lms_port: int, rtmp_port: int, hls_port: int) -> None:
         "LTI_TOOL_RTMP_URL": f"rtmp://localhost:{rtmp_port}/live",
         "LTI_TOOL_HLS_URL": f"http://localhost:{hls_port}/hls",
         "LTI_TOOL_STREAM_MEDIA_DIRS": str(HLS_DIR),
+        "LTI_TOOL_MEDIA_URL": f"http://localhost:{hls_port}/media",
     }
     child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "lti_tool.cli", "serve", "--host", "localhost", "--port", str(port)],
         env=env,
     )
     media = _start_nginx(env, rtmp_port, hls_port)
+    # retention sweeps (every minute here) and background jobs (recordings to convert,
+    # expired uploads) in their own process, as in production
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "lti_tool.cli", "worker", "--interval", "60"], env=env
+    )
     signal.signal(signal.SIGTERM, _stop)
     try:
         _wait(f"{tool}/healthz", child)
@@ -136,13 +148,13 @@ def demo(port: int, lms_port: int, rtmp_port: int, hls_port: int) -> None:
             f"\n    LTI_TOOL_STREAM_MEDIA_DIRS={HLS_DIR} .venv/bin/lti-tool retention sweep"
             f" --today 2027-08-01\n  Stop with Ctrl-C.\n"
         )
-        while child.poll() is None and media.poll() is None:
+        while child.poll() is None and media.poll() is None and worker.poll() is None:
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
         server.shutdown()
-        for process in (child, media):
+        for process in (child, media, worker):
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
                 process.wait(timeout=15)

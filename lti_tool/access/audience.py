@@ -132,3 +132,23 @@ def can_see(session: Session, item: Item, person_id: int) -> bool:
         return False
     found = session.scalar(select(Item.id).where(Item.id == item.id, includes(person_id)))
     return found is not None
+
+
+def can_see_recording(
+    session: Session, item: Item, owner_id: int | None, shared_with_class: bool, person_id: int
+) -> bool:
+    """Whether ``person_id`` may play a recording of ``item``. A recording handed in by a
+    student (``owner_id``, G1) is for that student and the assessors (teachers of the course)
+    only, unless the teacher shared the hand-ins with the item's audience (G1.1); any other
+    recording is for whoever :func:`can_see` the item."""
+    if owner_id is None or shared_with_class:
+        return can_see(session, item, person_id)
+    roles = _active_roles(session, item.course_id, person_id)
+    if ROLE_TEACHER in roles:
+        return True
+    return (
+        person_id == owner_id
+        and ROLE_STUDENT in roles
+        and item.state not in HIDDEN
+        and item.removed_at is None
+    )

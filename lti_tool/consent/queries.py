@@ -34,6 +34,7 @@ from lti_tool.consent.state import (
 )
 from lti_tool.items.models import Item, ItemState
 from lti_tool.policy import Outcome
+from lti_tool.recordings.models import RecordingPerson
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,7 @@ class MyItem:
     request: RequestRow | None
     objecting: bool
     may_object: bool
+    appears: bool = False  # marked as recognisable in its recordings
 
 
 @dataclass(frozen=True)
@@ -182,9 +184,20 @@ def my_view(session: Session, person: Person, course: Course, today: dt.date) ->
     )
     rows = {row.request.item_id: row for row in _rows(session, requests, course, today)}
     audience = {item.id: item for item in items_for_student(session, course.id, person.id)}
+    appearing = set(
+        session.scalars(
+            select(RecordingPerson.item_id).where(RecordingPerson.person_id == person.id)
+        )
+    )
     asked = {
         item.id: item
-        for item in session.scalars(select(Item).where(Item.id.in_(list(rows))))
+        for item in session.scalars(
+            select(Item).where(
+                Item.id.in_(list(set(rows) | appearing)),
+                Item.course_id == course.id,
+                Item.state != ItemState.CANCELLED,
+            )
+        )
         if item.id not in audience
     }
     subject = f"person:{person.id}"
@@ -198,6 +211,7 @@ def my_view(session: Session, person: Person, course: Course, today: dt.date) ->
             may_object=item.id in audience
             and item.legal_basis in OBJECTABLE
             and item.removed_at is None,
+            appears=item.id in appearing,
         )
         for item in [*audience.values(), *asked.values()]
     ]

@@ -333,6 +333,7 @@ def mine_json(**_kw: Any) -> Response:
                     "audience": m.item.audience.value,
                     "made": m.item.made.value,
                     "in_audience": m.in_audience,
+                    "appears_in_recording": m.appears,
                     "delete_on": m.item.delete_on.isoformat() if m.item.delete_on else None,
                     "review_on": m.item.review_on.isoformat() if m.item.review_on else None,
                     "objecting": m.objecting,

@@ -8,7 +8,7 @@ import json
 import signal
 import sys
 import threading
-from collections.abc import Callable
+import time
 from typing import Any
 
 import click
@@ -17,13 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 EXIT_DATABASE = 3
 
-WorkerTask = Callable[[Flask], Any]
-_TASKS: dict[str, WorkerTask] = {}
-
-
-def register_worker_task(name: str, fn: WorkerTask) -> None:
-    """Make ``lti-tool worker`` call ``fn(app)`` after every sweep (e.g. background jobs)."""
-    _TASKS[name] = fn
+JOB_POLL_SECONDS = 2.0  # how soon a queued job (a recording to convert) is picked up
 
 
 def _app() -> Flask:
@@ -43,10 +37,9 @@ def _today(app: Flask, given: dt.datetime | None) -> dt.date:
 
 
 def _prepare(app: Flask) -> None:
-    from lti_tool.config import media_dirs
     from lti_tool.deletion.erasers import install_defaults
 
-    install_defaults(media_dirs(app.extensions["lti_tool"].settings))
+    install_defaults(app.extensions["lti_tool"].settings)
 
 
 def _database_failed(exc: SQLAlchemyError) -> None:
@@ -139,12 +132,14 @@ def sweep_command(
 
 
 @click.command()
-@click.option("--interval", type=click.IntRange(5, 86400), help="Seconds between rounds.")
-@click.option("--once", is_flag=True, help="One round, then stop (cron, Kubernetes CronJob).")
+@click.option("--interval", type=click.IntRange(5, 86400), help="Seconds between sweeps.")
+@click.option("--once", is_flag=True, help="One sweep and the jobs due, then stop (cron).")
 def worker(interval: int | None, once: bool) -> None:
-    """Run retention sweeps (and registered background tasks) until SIGTERM or SIGINT; a
-    signal lets the item in hand finish first."""
+    """Run retention sweeps every ``--interval`` seconds and background jobs (recordings to
+    convert, expired uploads) as they come, until SIGTERM or SIGINT; a signal lets the item
+    or job in hand finish first."""
     from lti_tool.deletion import operations
+    from lti_tool.jobs.queue import run_pending
 
     app = _app()
     rt = app.extensions["lti_tool"]
@@ -158,28 +153,34 @@ def worker(interval: int | None, once: bool) -> None:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     _prepare(app)
+    next_sweep = time.monotonic()
     while not stop.is_set():
-        day = _today(app, None)
-        try:
-            summary = operations.sweep(
-                rt.db, day, grace_days=rt.settings.review_grace_days, should_stop=stop.is_set
-            )
-            click.echo(f"sweep {day}: {summary.deleted} deleted, {summary.failed} failed")
-        except SQLAlchemyError as exc:
-            click.echo(
-                f"sweep failed: database error ({type(exc).__name__}); next round retries", err=True
-            )
-        for name, task in list(_TASKS.items()):
-            if stop.is_set():
-                break
+        if time.monotonic() >= next_sweep:
+            day = _today(app, None)
             try:
-                with app.app_context():
-                    task(app)
-            except Exception as exc:
-                click.echo(f"task {name} failed: {type(exc).__name__}: {exc}", err=True)
+                summary = operations.sweep(
+                    rt.db, day, grace_days=rt.settings.review_grace_days, should_stop=stop.is_set
+                )
+                click.echo(f"sweep {day}: {summary.deleted} deleted, {summary.failed} failed")
+            except SQLAlchemyError as exc:
+                click.echo(
+                    f"sweep failed: database error ({type(exc).__name__}); next round retries",
+                    err=True,
+                )
+            next_sweep = time.monotonic() + pause
+        ran = 0
+        try:
+            while not stop.is_set() and (
+                batch := run_pending(rt.db.sessions, settings=rt.settings)
+            ):
+                ran += batch
+        except SQLAlchemyError as exc:
+            click.echo(f"jobs failed: database error ({type(exc).__name__})", err=True)
+        if ran:
+            click.echo(f"jobs: {ran} ran")
         if once:
             break
-        stop.wait(pause)
+        stop.wait(min(JOB_POLL_SECONDS, max(0.0, next_sweep - time.monotonic())))
     click.echo("worker: stopped")
 
 

@@ -19,8 +19,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.config import Settings, media_dirs
 from lti_tool.errors import UpstreamError, _
 from lti_tool.items.models import Item
+from lti_tool.recordings.operations import erase_item_media
 from lti_tool.streams.models import Stream
 
 Eraser = Callable[[Session, Item], list[str]]
@@ -87,6 +89,18 @@ def stream_leftovers(media_dirs: Iterable[str | Path]) -> Eraser:
     return erase
 
 
-def install_defaults(media_dirs: Iterable[str | Path]) -> None:
-    """Register the erasers this package brings (called before every sweep)."""
-    register_eraser("streams", stream_leftovers(media_dirs))
+def recordings(settings: Settings) -> Eraser:
+    """The recordings eraser: every stored object, derivative and partial upload of the
+    item's recordings, in the storage each was kept in."""
+
+    def erase(session: Session, item: Item) -> list[str]:
+        return erase_item_media(session, item, settings=settings, actor="retention sweep")
+
+    return erase
+
+
+def install_defaults(settings: Settings) -> None:
+    """Register the erasers of stream leftovers and of recordings (called before every
+    sweep)."""
+    register_eraser("streams", stream_leftovers(media_dirs(settings)))
+    register_eraser("recordings", recordings(settings))

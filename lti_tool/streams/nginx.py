@@ -19,6 +19,10 @@ _LOCATION = (
     "^/hls/(?<ltt_sig>[A-Za-z0-9_-]{22})/(?<ltt_expires>[0-9]{1,12})"
     f"/(?<ltt_viewer>{_PART})/(?<ltt_stream>{_PART})/(?<ltt_file>{_PART}\\.(m3u8|ts))$"
 )
+_MEDIA_LOCATION = (
+    "^/media/(?<ltt_sig>[A-Za-z0-9_-]{22})/(?<ltt_expires>[0-9]{1,12})"
+    f"/(?<ltt_viewer>{_PART})/(?<ltt_rec>{_PART})/(?<ltt_file>[a-z0-9_-]{{1,32}}\\.(mp4|jpg))$"
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,7 @@ class NginxLayout:
     work_dir: str | None = None  # pid, logs and temp files here (tests, demo); None: system's
     module: str | None = RTMP_MODULE  # None: loaded by the system (modules-enabled)
     user: str | None = None  # workers' user when started as root (None: nginx's default)
+    media_path: str | None = None  # local recordings storage (``<media root>/store``); None: none
 
 
 def _safe(label: str, value: str) -> str:
@@ -58,6 +63,25 @@ def render(
     if urlsplit(tool).scheme not in {"http", "https"}:
         raise ValueError("the tool URL must be http(s)")
     hls = _safe("HLS path", layout.hls_path.rstrip("/"))
+    media = ""
+    if layout.media_path:
+        store = _safe("media path", layout.media_path.rstrip("/"))
+        media = f"""
+      # /media/<sig>/<expires>/<viewer>/<recording>/<file>: recordings in local storage, md5
+      # over expires, viewer, recording, file and the secret (lti_tool/recordings/links.py);
+      # nginx answers range requests itself (seeking).
+      location ~ "{_MEDIA_LOCATION}" {{
+        secure_link $ltt_sig,$ltt_expires;
+        secure_link_md5 "$ltt_expires/$ltt_viewer/$ltt_rec/$ltt_file {secret}";
+        if ($secure_link = "") {{ return 403; }}
+        if ($secure_link = "0") {{ return 410; }}
+        add_header Access-Control-Allow-Origin "{origin}" always;
+        add_header Cache-Control "private, no-store" always;
+        add_header Content-Disposition "inline" always;
+        add_header X-Content-Type-Options "nosniff" always;
+        alias {store}/rec/$ltt_rec/$ltt_file;
+      }}
+"""
     head = []
     temp = ""
     if layout.module:
@@ -106,7 +130,7 @@ http {{
 {temp}    sendfile on;
     tcp_nopush on;
     server_tokens off;
-    types {{ application/vnd.apple.mpegurl m3u8; video/mp2t ts; }}
+    types {{ application/vnd.apple.mpegurl m3u8; video/mp2t ts; video/mp4 mp4; image/jpeg jpg; }}
     default_type application/octet-stream;
 
     server {{
@@ -123,14 +147,14 @@ http {{
         add_header Cache-Control "no-store" always;
         alias {hls}/$ltt_stream/$ltt_file;
       }}
-
+{media}
       location / {{ return 404; }}
     }}
 }}
 """
 
 
-PRODUCTION = NginxLayout(module=None)
+PRODUCTION = NginxLayout(module=None, media_path="/var/lib/lti-tool/media/store")
 TEMPLATE_SECRET = "__LTI_TOOL_STREAM_SECRET_32_CHARACTERS_OR_MORE__"  # noqa: S105 - placeholder
 TEMPLATE_TOKEN = "__CALLBACK_TOKEN__"  # noqa: S105 - placeholder
 TEMPLATE_HEADER = """# Production template (placeholders instead of secrets). On the media server,
@@ -140,6 +164,7 @@ TEMPLATE_HEADER = """# Production template (placeholders instead of secrets). On
 # host's nginx.conf, or run a second nginx with `nginx -c FILE` beside the system's one.
 # Viewers fetch HLS from LTI_TOOL_HLS_URL (default <base url>/hls): either proxy /hls/ of the
 # tool's TLS server to the HLS server below, or point LTI_TOOL_HLS_URL at a TLS media host.
+# Recordings (local storage) likewise under /media/ (LTI_TOOL_MEDIA_URL, LTI_TOOL_MEDIA_ROOT).
 """
 
 

@@ -69,10 +69,17 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
         ancestors = "'self' " + platform_origins(app)
-        media = origin_of(runtime().settings.hls_url or "")  # live streams' signed HLS
+        settings = runtime().settings
+        media = origin_of(settings.hls_url or "")  # live streams' signed HLS
+        # recordings: signed links to nginx (local storage) or to the bucket (S3)
+        recorded = " ".join(
+            sorted({origin_of(u) for u in (settings.media_url, settings.s3_endpoint_url) if u})
+        )
         response.headers["Content-Security-Policy"] = (
             f"default-src 'self'; connect-src 'self' {media}".rstrip()
-            + "; img-src 'self' data:; media-src 'self' blob:; "
+            + f"; img-src 'self' data: {recorded}".rstrip()
+            + f"; media-src 'self' blob: {recorded}".rstrip()
+            + "; "
             "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; "
             f"form-action {ancestors.strip()}; frame-ancestors {ancestors.strip()}"
         )

@@ -1,4 +1,4 @@
-"""``lti-tool worker``: sweeps in rounds, runs registered tasks, stops cleanly on SIGTERM."""
+"""``lti-tool worker``: sweeps in rounds, runs the background jobs due, stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
@@ -10,16 +10,18 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from lti_tool.cli import main
 from lti_tool.db import Database
-from lti_tool.deletion import cli as deletion_cli
 from lti_tool.items.models import Item, ItemState
+from lti_tool.jobs.models import Job, JobState
+from lti_tool.jobs.queue import JobContext, enqueue, handler
 from tests.support.deletion import add_item, world
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,20 +71,27 @@ def test_worker_sweeps_and_stops_on_sigterm(env: dict[str, str], db: Database) -
         assert session.get_one(Item, item_id).state is ItemState.DELETED
 
 
-def test_worker_once_runs_registered_tasks(
-    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+def test_worker_once_sweeps_and_runs_the_jobs_due(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, db: Database
 ) -> None:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    calls: list[Flask] = []
-    deletion_cli.register_worker_task("test-jobs", calls.append)
-    try:
-        result = CliRunner().invoke(main, ["worker", "--once"], catch_exceptions=False)
-    finally:
-        deletion_cli._TASKS.pop("test-jobs")
+    ran: list[dict[str, Any]] = []
+
+    @handler("test-worker-job")
+    def _run(session: Session, payload: dict[str, Any], ctx: JobContext) -> None:
+        ran.append(payload)
+
+    with db.transaction() as session:
+        for n in range(3):
+            enqueue(session, "test-worker-job", {"n": n})
+    result = CliRunner().invoke(main, ["worker", "--once"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "sweep 2027-08-01: 0 deleted, 0 failed" in result.output
-    assert len(calls) == 1 and isinstance(calls[0], Flask)
+    assert "jobs: 3 ran" in result.output
+    assert sorted(p["n"] for p in ran) == [0, 1, 2]
+    with db.transaction() as session:
+        assert set(session.scalars(select(Job.state))) == {JobState.DONE}
 
 
 def test_withdrawal_plan_dates_are_carried_out_as_g3_2(db: Database) -> None:
