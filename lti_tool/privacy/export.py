@@ -2,8 +2,8 @@
 that the printable page renders too.
 
 Sections are functions of (session, person, today); :data:`SECTIONS` lists them in order.
-Another area adds its own by appending to it (``register_section``), e.g. the recordings a
-person appears in once the recordings work is merged.
+Recordings a person appears in are items of the ``items`` section (``appears_in_recording``);
+recordings they handed in or uploaded themselves are the ``recordings_made`` section.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from lti_tool.consent.queries import my_view
 from lti_tool.items.models import Item
 from lti_tool.lti.models import Registration
 from lti_tool.privacy.models import PrivacyRequest
+from lti_tool.recordings.models import Recording
 
 FORMAT_VERSION = 1
 AUDIT_LIMIT = 5000  # newest audit events in one export; the desk's audit search has them all
@@ -99,6 +100,7 @@ def _items(session: Session, person: Person, today: dt.date) -> list[dict[str, A
                     "audience": item.audience.value,
                     "state": item.state.value,
                     "in_audience": m.in_audience,
+                    "appears_in_recording": m.appears,
                     "asked_for_consent": row is not None,
                     "objecting": m.objecting,
                     "delete_on": _day(item.delete_on),
@@ -235,23 +237,44 @@ def _audit(session: Session, person: Person, today: dt.date) -> list[dict[str, A
     ]
 
 
+def _recordings_made(session: Session, person: Person, today: dt.date) -> list[dict[str, Any]]:
+    """Recordings the person handed in (G1) or uploaded or recorded themselves."""
+    rows = session.execute(
+        select(Recording, Item)
+        .join(Item, Item.id == Recording.item_id)
+        .where(or_(Recording.owner_id == person.id, Recording.uploaded_by_id == person.id))
+        .order_by(Recording.id)
+    )
+    return [
+        {
+            "id": rec.id,
+            "item": item.title,
+            "item_id": item.id,
+            "handed_in_as_own_work": rec.owner_id == person.id,
+            "file_name": rec.filename,
+            "source": rec.source.value,
+            "state": rec.state.value,
+            "duration_seconds": rec.duration,
+            "made_at": rec.created_at.isoformat(),
+            "erased_at": None if rec.erased_at is None else rec.erased_at.isoformat(),
+            "delete_on": _day(item.delete_on),
+            "review_on": _day(item.review_on),
+        }
+        for rec, item in rows
+    ]
+
+
 SECTIONS: list[tuple[str, Section]] = [
     ("person", _person),
     ("memberships", _memberships),
     ("items", _items),
     ("items_set_up", _created),
+    ("recordings_made", _recordings_made),
     ("consent_ledger", _ledger),
     ("consent_texts", _texts),
     ("privacy_requests", _requests),
     ("audit_events", _audit),
 ]
-
-
-def register_section(name: str, section: Section) -> None:
-    """Add a section to every person export (e.g. ``recordings``: the recordings a person
-    appears in); a name is added once."""
-    if all(existing != name for existing, _ in SECTIONS):
-        SECTIONS.append((name, section))
 
 
 def person_export(session: Session, person: Person, today: dt.date) -> dict[str, Any]:

@@ -237,12 +237,8 @@ def items_concerning(
     session: Session, subject: Person, today: dt.date
 ) -> list[tuple[Course, list[MyItem]]]:
     """Per course of the person, the items that concern them: those they were asked to
-    consent to and those whose audience they are in (the consent area's own view).
-
-    MERGE POINT (recordings, issue 6): add the items of recordings the person appears in
-    (the "who appears in a recording" table) as ``MyItem``s with ``request`` None unless they
-    were asked; :func:`_decide` then applies the same rules (consent withdrawn, legal duty
-    kept with its reason, class material at its date)."""
+    consent to, those whose audience they are in and those whose recordings they appear in
+    (the consent area's own view)."""
     return [
         (course, my_view(session, subject, course, today).items)
         for _membership, course in export.courses_of(session, subject)

@@ -4,6 +4,7 @@ overview; consent requests for a G3 item)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,36 @@ def test_people_marked_find_the_recording_in_their_overview(
     tess.post(f"items/{item_id}/people", {"person": [str(found["s-anna"])]})
     assert count(app, RecordingPerson, RecordingPerson.item_id == item_id) == 5
     assert users["s-anna"].post(f"items/{item_id}/people", {}).status_code == 403
+
+
+def test_an_access_request_lists_the_recordings_a_student_appears_in_and_made(
+    app: Flask, users: dict[str, User], media: dict[str, Path]
+) -> None:
+    """GDPR art. 15: the export names the recording Anna was marked in and the one she
+    handed in herself (G1 hand-in), in JSON and on the printable page."""
+    tess, anna = users["t-tess"], users["s-anna"]
+    found = ids(app)
+    marked = recording_item(tess, scope="course", title="Lab safety demo")
+    tess.post(f"items/{marked}/people", {"person": [str(found["s-anna"])]})
+    picked = [str(found[s]) for s in ("s-anna", "s-bram")]
+    hand_in_id = create_item(tess, **{**G1_HAND_IN, "scope": "students", "students": picked})
+    assert tess.post(f"items/{hand_in_id}/hand-in", {"hand_in": "1"}).status_code == 303
+    assert upload(anna, hand_in_id, media["mp4"]).status_code == 204
+
+    got = anna.post("privacy/access", {"person": str(found["s-anna"]), "format": "json"})
+    data = json.loads(got.get_data(as_text=True))
+    appears = {i["title"]: i["appears_in_recording"] for i in data["items"]}
+    assert appears["Lab safety demo"] is True
+    made = data["recordings_made"]
+    assert [(r["file_name"], r["handed_in_as_own_work"]) for r in made] == [
+        (media["mp4"].name, True)
+    ]
+    page = anna.post("privacy/access", {"person": str(found["s-anna"]), "format": "html"})
+    assert "you appear in it" in text(page) and media["mp4"].name in text(page)
+    other = users["s-daan"].post(
+        "privacy/access", {"person": str(found["s-daan"]), "format": "json"}
+    )
+    assert json.loads(other.get_data(as_text=True))["recordings_made"] == []
 
 
 def test_people_marked_in_a_consent_item_are_asked_and_it_stays_hidden(
