@@ -369,6 +369,7 @@ def nginx_config(
         nginx.RTMP_MODULE if work_dir else None,
         user,
         media_path if not template else nginx.PRODUCTION.media_path,
+        settings.stream_record_dir if not template else nginx.PRODUCTION.record_path,
     )
     try:
         if template:

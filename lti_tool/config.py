@@ -68,6 +68,7 @@ class Settings:
     hls_url: str | None
     stream_secret: str
     stream_link_seconds: int
+    stream_record_dir: str
     controller_name: str
     withdrawal_grace_days: int
     consent_link_days: int
@@ -123,6 +124,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "hls_url": _optional_str,
     "stream_secret": _str,
     "stream_link_seconds": _int,
+    "stream_record_dir": _str,
     "controller_name": _str,
     "withdrawal_grace_days": _int,
     "consent_link_days": _int,
@@ -176,6 +178,7 @@ def _defaults() -> dict[str, Any]:
         "hls_url": None,
         "stream_secret": "",
         "stream_link_seconds": 240,
+        "stream_record_dir": "/var/lib/lti-tool/records",
         "controller_name": "",
         "withdrawal_grace_days": 7,
         "consent_link_days": 14,

@@ -24,6 +24,8 @@ import requests
 from lti_tool.config import PROJECT_ROOT
 
 HLS_DIR = PROJECT_ROOT / "instance" / "nginx" / "hls"  # where the demo's nginx writes HLS
+RECORDS_DIR = HLS_DIR.parent / "records"  # and records streams that are also recorded
+MEDIA_DIRS = f"{HLS_DIR}:{HLS_DIR / 'rec'}:{RECORDS_DIR}"
 
 
 def _wait(url: str, child: subprocess.Popen[bytes], seconds: float = 60) -> None:
@@ -121,7 +123,8 @@ def demo(port: int, lms_port: int, rtmp_port: int, hls_port: int) -> None:
         "LTI_TOOL_BASE_URL": tool,
         "LTI_TOOL_RTMP_URL": f"rtmp://localhost:{rtmp_port}/live",
         "LTI_TOOL_HLS_URL": f"http://localhost:{hls_port}/hls",
-        "LTI_TOOL_STREAM_MEDIA_DIRS": str(HLS_DIR),
+        "LTI_TOOL_STREAM_MEDIA_DIRS": MEDIA_DIRS,
+        "LTI_TOOL_STREAM_RECORD_DIR": str(RECORDS_DIR),
         "LTI_TOOL_MEDIA_URL": f"http://localhost:{hls_port}/media",
     }
     child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
@@ -145,7 +148,7 @@ def demo(port: int, lms_port: int, rtmp_port: int, hls_port: int) -> None:
             f"\n  Demo ready. Open {lms_url}/ and launch as the teacher, a student or the parent."
             f"\n  Tool: {tool}/   Live streams: rtmp://localhost:{rtmp_port}/live (keys in the"
             f" tool)\n  Move the clock and delete what is due (another shell):"
-            f"\n    LTI_TOOL_STREAM_MEDIA_DIRS={HLS_DIR} .venv/bin/lti-tool retention sweep"
+            f"\n    LTI_TOOL_STREAM_MEDIA_DIRS={MEDIA_DIRS} .venv/bin/lti-tool retention sweep"
             f" --today 2027-08-01\n  Stop with Ctrl-C.\n"
         )
         while child.poll() is None and media.poll() is None and worker.poll() is None:

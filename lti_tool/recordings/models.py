@@ -25,6 +25,7 @@ class RecordingState(enum.StrEnum):
 class Source(enum.StrEnum):
     UPLOAD = "upload"
     BROWSER = "browser"  # recorded with MediaRecorder in the tool's page
+    STREAM = "stream"  # a live stream recorded by the media server (nginx-rtmp ``record``)
 
 
 class RecordingItem(Base):

@@ -78,12 +78,16 @@ class MediaLink:
     expires: int
 
 
-def limits(settings: Settings) -> processing.Limits:
+def limits(settings: Settings, source: Source | None = None) -> processing.Limits:
+    """The processing limits; a recorded live stream also comes as FLV (nginx-rtmp)."""
+    formats = {f.strip() for f in settings.recording_formats.split(",") if f.strip()}
+    if source is Source.STREAM:
+        formats.add("flv")
     return processing.Limits(
         max_bytes=settings.recording_max_bytes,
         max_seconds=settings.recording_max_seconds,
         max_pixels=settings.recording_max_pixels,
-        formats=frozenset(f.strip() for f in settings.recording_formats.split(",") if f.strip()),
+        formats=frozenset(formats),
         timeout=settings.processing_timeout_seconds,
     )
 
@@ -222,6 +226,59 @@ def start_upload(
     return upload
 
 
+def import_stream_recording(
+    session: Session, item: Item, recorded: Path, settings: Settings, *, actor: str
+) -> Recording | None:
+    """Take a live stream's file that the media server recorded (``recorded``, on this
+    machine) as a recording of ``item``: moved out of the media server's folder, probed, then
+    converted by the usual job (H.264/AAC copied into MP4 with faststart). It lives as long
+    as its item. Returns None (file removed, audited) when the item is not a recorded
+    stream or the media is refused."""
+    if item.made is not Made.STREAM_AND_RECORDING or refusal(item) is not None:
+        recorded.unlink(missing_ok=True)
+        record(
+            session,
+            "recording.stream_discarded",
+            actor=actor,
+            course_id=item.course_id,
+            subject=item.subject,
+            reason="not-recorded" if item.made is not Made.STREAM_AND_RECORDING else "not-allowed",
+        )
+        return None
+    size = recorded.stat().st_size
+    recording = Recording(
+        item_id=item.id,
+        public_id=secrets.token_urlsafe(16),
+        uploaded_by_id=item.creator_id,
+        source=Source.STREAM,
+        state=RecordingState.UPLOADING,
+        filename=recorded.name[:200],
+        size=size,
+        storage=settings.media_storage,
+    )
+    session.add(recording)
+    session.flush()
+    upload = Upload(
+        id=secrets.token_urlsafe(32),
+        recording_id=recording.id,
+        person_id=item.creator_id,
+        length=size,
+        offset=size,
+        expires_at=utcnow() + dt.timedelta(hours=settings.upload_expiry_hours),
+    )
+    session.add(upload)
+    session.flush()
+    try:
+        uploads_dir(settings).mkdir(parents=True, exist_ok=True)
+        shutil.move(recorded, partial_path(settings, upload.id))
+    except OSError as exc:
+        raise StorageUnavailable(detail=str(exc)) from exc
+    try:
+        return finish(session, upload, settings, actor=actor)
+    except ToolError:
+        return None  # refused: finish removed the file and marked the recording failed
+
+
 def get_upload(session: Session, upload_id: str, person_id: int, course_id: int) -> Upload:
     """The upload ``upload_id`` of this person in this course (404 for anyone else's)."""
     upload = session.get(Upload, upload_id) if len(upload_id) <= 43 else None
@@ -297,7 +354,7 @@ def finish(session: Session, upload: Upload, settings: Settings, *, actor: str) 
     recording = upload.recording
     path = partial_path(settings, upload.id)
     try:
-        found = processing.probe(path, limits(settings))
+        found = processing.probe(path, limits(settings, recording.source))
     except ToolError as exc:
         discard_upload(session, upload, settings, reason=exc.reason, actor=actor)
         raise
@@ -345,7 +402,7 @@ def process(
     source = partial_path(settings, upload_id)
     work = work_dir(settings) / recording.public_id
     work.mkdir(parents=True, exist_ok=True)
-    lim = limits(settings)
+    lim = limits(settings, recording.source)
     storage = storage_for(settings, recording.storage)
     try:
         found = processing.probe(source, lim)

@@ -23,6 +23,7 @@ FORMAT_NAMES = {
     "webm": "matroska,webm",
     "mkv": "matroska,webm",
     "ogg": "ogg",
+    "flv": "flv",  # live streams recorded by nginx-rtmp (never accepted as an upload)
 }
 
 
@@ -82,9 +83,10 @@ class Probe:
 
     @property
     def playable_as_is(self) -> bool:
-        """An MP4 with H.264 and AAC (or no sound): only moved to faststart, not re-encoded."""
+        """An MP4 (or a recorded live stream, FLV) with H.264 and AAC (or no sound): only
+        copied into MP4 with faststart, not re-encoded."""
         return (
-            self.format.startswith("mov,mp4")
+            (self.format.startswith("mov,mp4") or self.format == "flv")
             and self.video_codec in {"h264", None}
             and self.audio_codec in {"aac", None}
         )

@@ -9,20 +9,24 @@ import subprocess
 from pathlib import Path
 from typing import IO
 
-from lti_tool.streams.nginx import NginxLayout
+from lti_tool.streams.nginx import RECORDING_APP, NginxLayout
 
 
 def local_layout(work: Path, rtmp_port: int, http_port: int) -> NginxLayout:
-    """A layout on 127.0.0.1 with pid, logs, temp files and HLS under ``work`` (created)."""
-    (work / "hls").mkdir(parents=True, exist_ok=True)
+    """A layout on 127.0.0.1 with pid, logs, temp files, HLS and recorded streams under
+    ``work`` (created)."""
+    folders = (work / "hls", work / "hls" / RECORDING_APP, work / "records")
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
     root = os.geteuid() == 0
     if root:  # nginx's workers then run as another user than its master
-        for folder in (work, work / "hls"):
-            folder.chmod(0o777)
+        for path in (work, *folders):
+            path.chmod(0o777)
     return NginxLayout(
         rtmp_listen=f"127.0.0.1:{rtmp_port}",
         http_listen=f"127.0.0.1:{http_port}",
         hls_path=str(work / "hls"),
+        record_path=str(work / "records"),
         work_dir=str(work),
         user=getpass.getuser() if root else None,
     )

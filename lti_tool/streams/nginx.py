@@ -36,12 +36,45 @@ class NginxLayout:
     module: str | None = RTMP_MODULE  # None: loaded by the system (modules-enabled)
     user: str | None = None  # workers' user when started as root (None: nginx's default)
     media_path: str | None = None  # local recordings storage (``<media root>/store``); None: none
+    record_path: str = "/var/lib/lti-tool/records"  # where the ``rec`` application records
 
 
 def _safe(label: str, value: str) -> str:
     if not _SAFE.match(value):
         raise ValueError(f"{label} {value!r} cannot be put into an nginx configuration")
     return value
+
+
+RECORDING_APP = "rec"  # the RTMP application of streams that are also recorded
+
+
+def _application(name: str, callbacks: str, hls: str, records: str | None) -> str:
+    """One RTMP application: publishes decided by the tool, HLS out to ``hls`` (nginx-rtmp
+    wants one folder per application); with ``records`` the whole stream is also recorded
+    there and handed to the tool when it ends."""
+    if records is None:
+        recording = "      record off;"
+    else:
+        recording = f"""      record all;                     # the decision says: recorded
+      record_path {records};
+      record_unique on;
+      on_record_done {callbacks}/on_record_done;    # the tool takes the file as a recording"""
+    return f"""    application {name} {{
+      live on;
+{recording}
+      deny play all;                  # viewers only get signed HLS, never RTMP
+      notify_method post;
+      on_publish {callbacks}/on_publish;            # 2xx: the tool accepted the key
+      on_publish_done {callbacks}/on_publish_done;  # the tool marks the stream ended
+      on_update {callbacks}/on_update;              # 403: key replaced or item no longer
+      notify_update_timeout {UPDATE_SECONDS}s;      # allowed; the encoder is cut off
+      hls on;
+      hls_path {hls};
+      hls_nested on;
+      hls_fragment 1s;
+      hls_playlist_length 6s;
+      hls_cleanup on;
+    }}"""
 
 
 def render(
@@ -63,6 +96,7 @@ def render(
     if urlsplit(tool).scheme not in {"http", "https"}:
         raise ValueError("the tool URL must be http(s)")
     hls = _safe("HLS path", layout.hls_path.rstrip("/"))
+    records = _safe("record path", layout.record_path.rstrip("/"))
     media = ""
     if layout.media_path:
         store = _safe("media path", layout.media_path.rstrip("/"))
@@ -107,22 +141,8 @@ rtmp {{
   server {{
     listen {_safe("RTMP listen", layout.rtmp_listen)};
     chunk_size 4096;
-    application live {{
-      live on;
-      record off;
-      deny play all;                  # viewers only get signed HLS, never RTMP
-      notify_method post;
-      on_publish {callbacks}/on_publish;            # 2xx: the tool accepted the key
-      on_publish_done {callbacks}/on_publish_done;  # the tool marks the stream ended
-      on_update {callbacks}/on_update;              # 403: key replaced or item no longer
-      notify_update_timeout {UPDATE_SECONDS}s;      # allowed; the encoder is cut off
-      hls on;
-      hls_path {hls};
-      hls_nested on;
-      hls_fragment 1s;
-      hls_playlist_length 6s;
-      hls_cleanup on;
-    }}
+{_application("live", callbacks, hls, None)}
+{_application(RECORDING_APP, callbacks, f"{hls}/{RECORDING_APP}", records)}
   }}
 }}
 
@@ -145,7 +165,8 @@ http {{
         if ($secure_link = "0") {{ return 410; }}
         add_header Access-Control-Allow-Origin "{origin}" always;
         add_header Cache-Control "no-store" always;
-        alias {hls}/$ltt_stream/$ltt_file;
+        root {hls};                     # live streams, then recorded ones (their own folder)
+        try_files /$ltt_stream/$ltt_file /{RECORDING_APP}/$ltt_stream/$ltt_file =404;
       }}
 {media}
       location / {{ return 404; }}
@@ -165,6 +186,8 @@ TEMPLATE_HEADER = """# Production template (placeholders instead of secrets). On
 # Viewers fetch HLS from LTI_TOOL_HLS_URL (default <base url>/hls): either proxy /hls/ of the
 # tool's TLS server to the HLS server below, or point LTI_TOOL_HLS_URL at a TLS media host.
 # Recordings (local storage) likewise under /media/ (LTI_TOOL_MEDIA_URL, LTI_TOOL_MEDIA_ROOT).
+# Create the HLS folder, its rec/ subfolder (recorded streams) and the record folder
+# (LTI_TOOL_STREAM_RECORD_DIR, on the tool's machine too), writable by nginx's workers.
 """
 
 

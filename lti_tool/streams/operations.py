@@ -12,6 +12,7 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -24,8 +25,11 @@ from lti_tool.db import utcnow
 from lti_tool.errors import Conflict, Forbidden, NotFound, _
 from lti_tool.items.models import Item, ItemState
 from lti_tool.policy import Made
+from lti_tool.recordings.models import Recording
+from lti_tool.recordings.operations import import_stream_recording
 from lti_tool.store import Store
 from lti_tool.streams.models import Stream, StreamState
+from lti_tool.streams.nginx import RECORDING_APP
 from lti_tool.streams.providers import Ingest, LiveProvider, MediaStatus, Playback, build
 from lti_tool.streams.window import Window
 
@@ -138,11 +142,17 @@ def issue_key(
         stream=stream.name,
         key_version=stream.key_version,
     )
-    return stream, key, provider.ingest(stream.name, key)
+    return stream, key, provider.ingest(stream.name, key, recorded(item))
 
 
-def _refusal_code(stream: Stream | None, key: str) -> str | None:
-    """Why ``key`` may not publish ``stream`` now (a short code), or None."""
+def recorded(item: Item) -> bool:
+    """Whether the decision says this stream is also recorded."""
+    return item.made is Made.STREAM_AND_RECORDING
+
+
+def _refusal_code(stream: Stream | None, key: str, app: str | None = None) -> str | None:
+    """Why ``key`` may not publish ``stream`` now (a short code), or None; ``app`` (the RTMP
+    application) must be the recording one exactly when the item is recorded."""
     window = stream.window if stream is not None else None
     matches = hmac.compare_digest(
         _hash(key), (stream.key_hash if stream is not None else None) or _DUMMY_HASH
@@ -155,6 +165,8 @@ def _refusal_code(stream: Stream | None, key: str) -> str | None:
         return "wrong-key"
     if refusal(stream.item) is not None:
         return "item-not-allowed"
+    if app is not None and (app == RECORDING_APP) != recorded(stream.item):
+        return "wrong-application"
     if window is not None and not window.allows(utcnow()):
         return "outside-window"
     return None
@@ -205,11 +217,12 @@ def _refuse(
     return PublishRefused(detail=code)
 
 
-def publish(session: Session, name: str, key: str, *, addr: str = "") -> Stream:
-    """nginx's ``on_publish``: only the current key of an allowed item's stream is accepted.
+def publish(session: Session, name: str, key: str, *, app: str, addr: str = "") -> Stream:
+    """nginx's ``on_publish``: only the current key of an allowed item's stream is accepted,
+    in the application that records it if (and only if) its decision says recorded.
     A refusal is audited and raised as :class:`PublishRefused`."""
     stream = _stream_named(session, name)
-    code = _refusal_code(stream, key)
+    code = _refusal_code(stream, key, app)
     if code is not None:
         raise _refuse(session, "stream.publish_refused", stream, name, code, addr)
     assert stream is not None
@@ -236,6 +249,24 @@ def still_publishing(session: Session, name: str, key: str, *, addr: str = "") -
     code = _refusal_code(stream, key)
     if code is not None:
         raise _refuse(session, "stream.cut_off", stream, name, code, addr)
+
+
+class NotARecordedFile(NotFound):
+    """``on_record_done`` named a file outside the media server's recording folder."""
+
+
+def take_recording(
+    session: Session, name: str, path: str, settings: Settings, *, record_dir: str
+) -> Recording | None:
+    """nginx's ``on_record_done``: the file the media server recorded of stream ``name``
+    becomes a recording of its item (see ``recordings.operations.import_stream_recording``).
+    Only files directly inside ``record_dir`` are taken."""
+    folder = Path(record_dir).resolve()
+    file = Path(path).resolve()
+    stream = _stream_named(session, name)
+    if stream is None or file.parent != folder or not file.is_file():
+        raise NotARecordedFile(detail=path[:200])
+    return import_stream_recording(session, stream.item, file, settings, actor="nginx")
 
 
 def publish_done(session: Session, name: str) -> Stream | None:

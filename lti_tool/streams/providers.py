@@ -5,8 +5,9 @@ A provider turns the tool's decisions into its media server's terms. The contrac
 
 - ``from_options(options)`` builds the provider from a plain mapping; unknown or malformed
   keys raise :class:`ProviderSettingsError` (the tool does not start).
-- ``ingest(stream_name, key)`` says where an encoder pushes: server URL, stream name and the
-  full URL with the key (for ffmpeg). The stream name is public; the key is the secret.
+- ``ingest(stream_name, key, recorded)`` says where an encoder pushes: server URL, stream
+  name and the full URL with the key (for ffmpeg); ``recorded`` streams go where the media
+  server also records them. The stream name is public; the key is the secret.
 - ``playback(stream_name, viewer, now)`` returns a URL a player can fetch for a short time
   (at most ``MAX_LINK_SECONDS``), bound to the stream and the viewer. The provider's media
   server, not the tool, checks it on every request.
@@ -36,6 +37,7 @@ import requests
 
 from lti_tool.errors import ConfigError, UpstreamError, _
 from lti_tool.streams import signing
+from lti_tool.streams.nginx import RECORDING_APP
 
 MAX_LINK_SECONDS = 300
 
@@ -118,8 +120,8 @@ class LiveProvider(ABC):
         """The provider configured by ``options``."""
 
     @abstractmethod
-    def ingest(self, stream_name: str, key: str) -> Ingest:
-        """Where an encoder pushes ``stream_name`` with ``key``."""
+    def ingest(self, stream_name: str, key: str, recorded: bool = False) -> Ingest:
+        """Where an encoder pushes ``stream_name`` with ``key`` (and has it recorded)."""
 
     @abstractmethod
     def playback(self, stream_name: str, viewer: str, now: float | None = None) -> Playback:
@@ -183,6 +185,10 @@ class NginxProvider(LiveProvider):
             parts = urlsplit(url)
             if parts.scheme not in schemes or not parts.netloc or parts.query:
                 raise ProviderSettingsError(f"{label} {url!r} is not a {'/'.join(schemes)} URL")
+        if not rtmp_url.rstrip("/").endswith("/live"):
+            raise ProviderSettingsError(
+                f"rtmp_url {rtmp_url!r} must name the application /live (nginx-config makes it)"
+            )
         self.rtmp_url = rtmp_url.rstrip("/")
         self.hls_url = hls_url.rstrip("/")
         self.secret = secret
@@ -192,8 +198,13 @@ class NginxProvider(LiveProvider):
     def from_options(cls, options: Mapping[str, Any]) -> NginxProvider:
         return cls(**cls.check_options(options))
 
-    def ingest(self, stream_name: str, key: str) -> Ingest:
-        return Ingest(self.rtmp_url, stream_name, f"{self.rtmp_url}/{stream_name}?key={key}")
+    def ingest(self, stream_name: str, key: str, recorded: bool = False) -> Ingest:
+        """``rtmp_url`` names the ``live`` application; recorded streams go to the recording
+        application next to it (``…/rec``, see ``nginx.RECORDING_APP``)."""
+        server = self.rtmp_url
+        if recorded:
+            server = server.rsplit("/", 1)[0] + "/" + RECORDING_APP
+        return Ingest(server, stream_name, f"{server}/{stream_name}?key={key}")
 
     def playback(self, stream_name: str, viewer: str, now: float | None = None) -> Playback:
         expires = int(time.time() if now is None else now) + self.link_seconds

@@ -92,7 +92,7 @@ def setup(item_id: int) -> str:
         existing = operations.stream_of(session, item)
         context.update(stream=existing)
         if existing is not None:
-            context["ingest"] = _provider().ingest(existing.name, "KEY")
+            context["ingest"] = _provider().ingest(existing.name, "KEY", operations.recorded(item))
     shown = context["stream"].window if context.get("stream") is not None else None
     if shown is not None:
         zone = runtime().settings.timezone
@@ -176,6 +176,7 @@ def on_publish(token: str) -> tuple[str, int]:
             session,
             request.form.get("name", ""),
             request.form.get("key", ""),
+            app=request.form.get("app", ""),
             addr=request.form.get("addr", ""),
         )
     except operations.PublishRefused:
@@ -200,6 +201,23 @@ def on_update(token: str) -> tuple[str, int]:
     except operations.PublishRefused:
         commit()  # keep the audit event of the cut-off
         return "cut off", 403
+    return "ok", 200
+
+
+@bp.post("/streams/nginx/<token>/on_record_done")
+def on_record_done(token: str) -> tuple[str, int]:
+    """nginx-rtmp finished recording a stream (application ``rec``): the tool takes the file
+    as a recording of the item (converted by a background job)."""
+    _callback(token)
+    settings = runtime().settings
+    operations.take_recording(
+        db_session(),
+        request.form.get("name", ""),
+        request.form.get("path", ""),
+        settings,
+        record_dir=settings.stream_record_dir,
+    )
+    commit()
     return "ok", 200
 
 

@@ -45,9 +45,12 @@ def media_ports() -> dict[str, int]:
 
 
 @pytest.fixture
-def tool_settings(tool_settings: dict[str, Any], media_ports: dict[str, int]) -> dict[str, Any]:
+def tool_settings(
+    tool_settings: dict[str, Any], media_ports: dict[str, int], tmp_path: Path
+) -> dict[str, Any]:
     return {
         **tool_settings,
+        "stream_record_dir": str(tmp_path / "nginx" / "records"),  # local_layout's
         "today": TODAY,
         "rtmp_url": f"rtmp://127.0.0.1:{media_ports['rtmp']}/live",
         "hls_url": f"http://127.0.0.1:{media_ports['http']}/hls",
@@ -292,3 +295,32 @@ def test_the_teachers_key_page_is_accessible_and_schedules_by_keyboard(
         if v["impact"] in ("serious", "critical")
     ]
     assert serious == []
+
+
+def test_nginx_records_a_recorded_stream_and_the_tool_keeps_it(
+    app: Flask, tess: User, media_server: Path
+) -> None:
+    """The decision says recorded: the teacher's URL is the recording application; nginx
+    records the publish, hands the file over when it ends, and a job makes the MP4."""
+    from lti_tool.recordings.models import Recording, RecordingState, Source
+    from tests.support.recordings import run_jobs
+    from tests.support.streams import create_item
+
+    item_id = create_item(tess, title="Lesson recorded", made="stream+recording")
+    name, key = issue_key(tess, item_id)
+    rtmp = app.extensions["lti_tool"].settings.rtmp_url.rsplit("/", 1)[0] + "/rec"
+    pusher = _push(rtmp, name, key, 4)
+    assert pusher.wait(30) == 0, pusher.stderr.read() if pusher.stderr else ""
+
+    def handed_over() -> bool:
+        with app.extensions["lti_tool"].db.transaction() as session:
+            return session.scalar(select(Recording.id)) is not None
+
+    _wait(handed_over, 15, "nginx to hand the recorded file to the tool")
+    assert not list((media_server / "records").iterdir())
+    assert run_jobs(app) >= 1
+    with app.extensions["lti_tool"].db.transaction() as session:
+        rec = session.scalars(select(Recording)).one()
+        assert (rec.item_id, rec.source) == (item_id, Source.STREAM)
+        assert rec.state is RecordingState.READY, rec.error
+        assert rec.duration is not None and 3 < rec.duration < 5.5

@@ -57,10 +57,17 @@ def provider(app: Flask) -> NginxProvider:
 
 
 def callback(
-    app: Flask, call: str, name: str, key: str | None = None, **extra: str
+    app: Flask,
+    call: str,
+    name: str,
+    key: str | None = None,
+    *,
+    rtmp_app: str = "live",
+    **extra: str,
 ) -> TestResponse:
-    """nginx-rtmp's ``on_publish`` / ``on_publish_done``: the publish URL's query as form fields."""
-    form = {"call": call.removeprefix("on_"), "app": "live", "name": name, "addr": "127.0.0.1"}
+    """nginx-rtmp's callbacks (``on_publish``, ``on_update``, ``on_record_done``, …) from the
+    RTMP application ``rtmp_app``: the publish URL's query as form fields."""
+    form = {"call": call.removeprefix("on_"), "app": rtmp_app, "name": name, "addr": "127.0.0.1"}
     if key is not None:
         form["key"] = key
     token = extra.pop("token", None) or provider(app).callback_token()

@@ -65,7 +65,7 @@ def upgrade() -> None:
     sa.Column('public_id', sa.String(length=32), nullable=False, comment='random, unguessable; names the media in storage'),
     sa.Column('uploaded_by_id', sa.Integer(), nullable=False),
     sa.Column('owner_id', sa.Integer(), nullable=True, comment='hand-in: the student whose work it is'),
-    sa.Column('source', sa.Enum('upload', 'browser', name='source', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('source', sa.Enum('upload', 'browser', 'stream', name='source', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('state', sa.Enum('uploading', 'processing', 'ready', 'failed', 'erased', name='recordingstate', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('filename', sa.String(length=200), nullable=False, comment='as the uploader named it'),
     sa.Column('size', sa.BigInteger(), nullable=False, comment='bytes announced by the upload'),
