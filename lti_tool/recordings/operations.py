@@ -151,6 +151,46 @@ def partial_path(settings: Settings, upload_id: str) -> Path:
     return uploads_dir(settings) / upload_id
 
 
+def _new_upload(
+    session: Session,
+    item: Item,
+    person_id: int,
+    source: Source,
+    filename: str,
+    length: int,
+    settings: Settings,
+    *,
+    owner_id: int | None = None,
+    received: int = 0,
+) -> Upload:
+    """A recording of ``item`` in state ``uploading`` (invisible) and its upload record."""
+    recording = Recording(
+        item_id=item.id,
+        public_id=secrets.token_urlsafe(16),
+        uploaded_by_id=person_id,
+        owner_id=owner_id,
+        source=source,
+        state=RecordingState.UPLOADING,
+        filename=filename[:200],
+        size=length,
+        storage=settings.media_storage,
+    )
+    session.add(recording)
+    session.flush()
+    upload = Upload(
+        id=secrets.token_urlsafe(32),
+        recording_id=recording.id,
+        person_id=person_id,
+        length=length,
+        offset=received,
+        expires_at=utcnow() + dt.timedelta(hours=settings.upload_expiry_hours),
+        recording=recording,
+    )
+    session.add(upload)
+    session.flush()
+    return upload
+
+
 def start_upload(
     session: Session,
     item: Item,
@@ -184,29 +224,17 @@ def start_upload(
     if free < length + MARGIN_BYTES:
         raise StorageFull(detail=f"{free} bytes free for {length}")
     hand_in = is_hand_in(session, item) and not is_teacher
-    recording = Recording(
-        item_id=item.id,
-        public_id=secrets.token_urlsafe(16),
-        uploaded_by_id=person.id,
+    upload = _new_upload(
+        session,
+        item,
+        person.id,
+        source,
+        filename or "recording",
+        length,
+        settings,
         owner_id=person.id if hand_in else None,
-        source=source,
-        state=RecordingState.UPLOADING,
-        filename=(filename or "recording")[:200],
-        size=length,
-        storage=settings.media_storage,
     )
-    session.add(recording)
-    session.flush()
-    upload = Upload(
-        id=secrets.token_urlsafe(32),
-        recording_id=recording.id,
-        person_id=person.id,
-        length=length,
-        offset=0,
-        expires_at=utcnow() + dt.timedelta(hours=settings.upload_expiry_hours),
-    )
-    session.add(upload)
-    session.flush()
+    recording = upload.recording
     try:
         partial_path(settings, upload.id).touch(0o600, exist_ok=False)
     except OSError as exc:
@@ -246,28 +274,9 @@ def import_stream_recording(
         )
         return None
     size = recorded.stat().st_size
-    recording = Recording(
-        item_id=item.id,
-        public_id=secrets.token_urlsafe(16),
-        uploaded_by_id=item.creator_id,
-        source=Source.STREAM,
-        state=RecordingState.UPLOADING,
-        filename=recorded.name[:200],
-        size=size,
-        storage=settings.media_storage,
+    upload = _new_upload(
+        session, item, item.creator_id, Source.STREAM, recorded.name, size, settings, received=size
     )
-    session.add(recording)
-    session.flush()
-    upload = Upload(
-        id=secrets.token_urlsafe(32),
-        recording_id=recording.id,
-        person_id=item.creator_id,
-        length=size,
-        offset=size,
-        expires_at=utcnow() + dt.timedelta(hours=settings.upload_expiry_hours),
-    )
-    session.add(upload)
-    session.flush()
     try:
         uploads_dir(settings).mkdir(parents=True, exist_ok=True)
         shutil.move(recorded, partial_path(settings, upload.id))

@@ -3,6 +3,7 @@ launch session), and the media server's callbacks (outside any session, token in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -166,42 +167,46 @@ def _callback(token: str) -> None:
         raise NotFound()
 
 
+def _decided(check: Callable[[], object], refused: str) -> tuple[str, int]:
+    """Answer nginx: 2xx when ``check`` passes, 403 when it raises ``PublishRefused`` (whose
+    audit event is kept either way)."""
+    try:
+        check()
+    except operations.PublishRefused:
+        commit()
+        return refused, 403
+    commit()
+    return "ok", 200
+
+
 @bp.post("/streams/nginx/<token>/on_publish")
 def on_publish(token: str) -> tuple[str, int]:
     """nginx-rtmp asks whether a publish may start: 2xx yes, 403 no (audited)."""
     _callback(token)
-    session = db_session()
-    try:
-        operations.publish(
-            session,
-            request.form.get("name", ""),
-            request.form.get("key", ""),
-            app=request.form.get("app", ""),
-            addr=request.form.get("addr", ""),
-        )
-    except operations.PublishRefused:
-        commit()  # keep the audit event of the refusal
-        return "refused", 403
-    commit()
-    return "ok", 200
+    form = request.form
+    return _decided(
+        lambda: operations.publish(
+            db_session(),
+            form.get("name", ""),
+            form.get("key", ""),
+            app=form.get("app", ""),
+            addr=form.get("addr", ""),
+        ),
+        "refused",
+    )
 
 
 @bp.post("/streams/nginx/<token>/on_update")
 def on_update(token: str) -> tuple[str, int]:
     """nginx-rtmp asks, while a publish lasts, whether it may go on: 403 cuts it off."""
     _callback(token)
-    session = db_session()
-    try:
-        operations.still_publishing(
-            session,
-            request.form.get("name", ""),
-            request.form.get("key", ""),
-            addr=request.form.get("addr", ""),
-        )
-    except operations.PublishRefused:
-        commit()  # keep the audit event of the cut-off
-        return "cut off", 403
-    return "ok", 200
+    form = request.form
+    return _decided(
+        lambda: operations.still_publishing(
+            db_session(), form.get("name", ""), form.get("key", ""), addr=form.get("addr", "")
+        ),
+        "cut off",
+    )
 
 
 @bp.post("/streams/nginx/<token>/on_record_done")
