@@ -80,17 +80,28 @@ def _admin_course() -> Course | None:
     return find_course(db_session(), ctx.registration_id, ctx.context_id)
 
 
+NOT_UTF8 = "file: not UTF-8 text"
+
+
+def _csv_text() -> str | None:
+    """The CSV the administrator uploaded (a file) or pasted; None when the file is not
+    UTF-8 text."""
+    upload = request.files.get("file")
+    raw = upload.read() if upload is not None and upload.filename else b""
+    try:
+        return raw.decode("utf-8-sig") if raw else request.form.get("csv", "")
+    except UnicodeDecodeError:
+        return None
+
+
 @bp.post("/s/<sid>/admin/ages")
 @launch_required
 def ages() -> Response | tuple[str, int]:
     """Import students' birth dates or "under 16" flags (CSV, pasted or uploaded)."""
     ctx, institution = _admin()
-    upload = request.files.get("file")
-    raw = upload.read() if upload is not None and upload.filename else b""
-    try:
-        text = raw.decode("utf-8-sig") if raw else request.form.get("csv", "")
-    except UnicodeDecodeError:
-        return _page(institution, status=400, age_problems=["file: not UTF-8 text"])
+    text = _csv_text()
+    if text is None:
+        return _page(institution, status=400, age_problems=[NOT_UTF8])
     report = import_ages(
         db_session(), ctx.registration_id, text, actor=_actor(ctx), today=today(runtime().settings)
     )
@@ -106,12 +117,9 @@ def graduations() -> Response | tuple[str, int]:
     """Enter students' graduation dates (CSV, pasted or uploaded); G1 material is then
     scheduled for graduation + 2 years (G1.3)."""
     ctx, institution = _admin()
-    upload = request.files.get("file")
-    raw = upload.read() if upload is not None and upload.filename else b""
-    try:
-        text = raw.decode("utf-8-sig") if raw else request.form.get("csv", "")
-    except UnicodeDecodeError:
-        return _page(institution, status=400, graduation_problems=["file: not UTF-8 text"])
+    text = _csv_text()
+    if text is None:
+        return _page(institution, status=400, graduation_problems=[NOT_UTF8])
     report = import_graduations(
         db_session(), ctx.registration_id, text, actor=_actor(ctx), today=today(runtime().settings)
     )

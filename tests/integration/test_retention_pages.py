@@ -4,6 +4,7 @@ moves the school-year end (G2 dates follow, audited) and enters graduation dates
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 
 import pytest
@@ -122,6 +123,37 @@ def test_admin_enters_graduation_dates(app: Flask, browser: Browser, new_browser
     with app.extensions["lti_tool"].db.transaction() as session:
         anna = session.scalars(select(Person).where(Person.sub == "s-anna")).one()
         assert anna.graduation_date == dt.date(2028, 6, 30)
+
+
+@pytest.mark.parametrize("path", ["admin/ages", "admin/graduations"])
+def test_admin_csv_imports_refuse_what_they_cannot_read(
+    app: Flask, browser: Browser, new_browser: Any, path: str
+) -> None:
+    """Uploaded files that are not UTF-8 text, and teachers, get a clear refusal; nothing is
+    stored."""
+    launch(new_browser(), "s-anna")
+    tess = launch(new_browser(), "t-tess")
+    adam = launch(browser, "a-adam")
+    latin1 = (io.BytesIO("user_id,date\ns-anna,2011-02-03 Zoë".encode("latin-1")), "a.csv")
+    bad = adam.post(path, {"file": latin1}, content_type="multipart/form-data")
+    assert bad.status_code == 400 and "not UTF-8 text" in text(bad)
+    assert tess.post(path, {"csv": "user_id,birth_date\ns-anna,2011-02-03"}).status_code == 403
+    with app.extensions["lti_tool"].db.transaction() as session:
+        anna = session.scalars(select(Person).where(Person.sub == "s-anna")).one()
+        assert (anna.birth_date, anna.graduation_date) == (None, None)
+
+
+def test_admin_imports_birth_dates(app: Flask, browser: Browser, new_browser: Any) -> None:
+    launch(new_browser(), "s-anna")
+    adam = launch(browser, "a-adam")
+    refused = adam.post("admin/ages", {"csv": "user_id,birth_date\ns-anna,31-12-2011"})
+    assert refused.status_code == 400
+    csv_file = (io.BytesIO(b"user_id,birth_date\ns-anna,2011-12-31\n"), "ages.csv")
+    saved = adam.post("admin/ages", {"file": csv_file}, content_type="multipart/form-data")
+    assert saved.status_code == 303
+    with app.extensions["lti_tool"].db.transaction() as session:
+        anna = session.scalars(select(Person).where(Person.sub == "s-anna")).one()
+        assert anna.birth_date == dt.date(2011, 12, 31)
 
 
 def test_g1_item_of_graduated_students_gets_its_date_when_set_up(app: Flask, tess: User) -> None:
