@@ -25,6 +25,7 @@ from lti_tool.consent.queries import my_view
 from lti_tool.items.models import Item
 from lti_tool.lti.models import Registration
 from lti_tool.privacy.models import PrivacyRequest
+from lti_tool.privacy.queries import event_row
 from lti_tool.recordings.models import Recording
 
 FORMAT_VERSION = 1
@@ -223,18 +224,7 @@ def _audit(session: Session, person: Person, today: dt.date) -> list[dict[str, A
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         .limit(AUDIT_LIMIT)
     )
-    return [
-        {
-            "id": e.id,
-            "at": e.at.isoformat(),
-            "kind": e.kind,
-            "actor": e.actor,
-            "course_id": e.course_id,
-            "subject": e.subject,
-            "data": e.data,
-        }
-        for e in events
-    ]
+    return [event_row(e) for e in events]
 
 
 def _recordings_made(session: Session, person: Person, today: dt.date) -> list[dict[str, Any]]:
