@@ -408,7 +408,7 @@ def people_ages(csv_file: Any, registration_id: int) -> None:
             session, registration_id, csv_file.read(), actor="cli", today=today(_rt().settings)
         )
         if report.problems:
-            click.echo("\n".join(report.problems), err=True)
+            click.echo("\n".join(map(str, report.problems)), err=True)
             session.rollback()
             sys.exit(2)
     click.echo(f"updated {report.updated} people")

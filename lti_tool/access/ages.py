@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.access.csv_problems import IMPLAUSIBLE, NOBODY, NOT_A_DATE, Problem
 from lti_tool.access.models import Person
 from lti_tool.audit.operations import record
 from lti_tool.db import get_or_create
+from lti_tool.errors import _
 
 _YES = {"yes", "ja", "true", "1", "y", "j"}
 _NO = {"no", "nee", "false", "0", "n"}
@@ -31,7 +33,7 @@ class AgeReport:
     stopped it."""
 
     updated: int = 0
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
 
 
 def _flag(raw: str) -> bool | None:
@@ -42,7 +44,7 @@ def _flag(raw: str) -> bool | None:
         return True
     if value in _NO:
         return False
-    raise ValueError(f"under_16 must be yes or no, not {raw!r}")
+    raise ValueError(raw)
 
 
 def import_ages(
@@ -53,20 +55,32 @@ def import_ages(
     reader = csv.DictReader(io.StringIO(text.strip()))
     columns = set(reader.fieldnames or ())
     if not columns & {"user_id", "email"} or not columns & {"birth_date", "under_16"}:
-        report.problems.append("header: needs user_id or email, and birth_date or under_16")
+        report.problems.append(
+            Problem(0, _("The first line must name user_id or email, and birth_date or under_16."))
+        )
         return report
     changes: list[tuple[Person, dt.date | None, bool | None]] = []
     for line, row in enumerate(reader, start=2):
         key = (row.get("user_id") or "").strip()
         email = (row.get("email") or "").strip().lower()
+        birth = (row.get("birth_date") or "").strip()
         try:
-            birth = (row.get("birth_date") or "").strip()
             birth_date = dt.date.fromisoformat(birth) if birth else None
-            if birth_date is not None and not (dt.date(1900, 1, 1) <= birth_date <= today):
-                raise ValueError(f"birth_date {birth} is not a plausible date")
+        except ValueError:
+            report.problems.append(
+                Problem(line, NOT_A_DATE, {"column": "birth_date", "value": birth})
+            )
+            continue
+        if birth_date is not None and not (dt.date(1900, 1, 1) <= birth_date <= today):
+            report.problems.append(
+                Problem(line, IMPLAUSIBLE, {"column": "birth_date", "value": birth})
+            )
+            continue
+        try:
             flag = _flag(row.get("under_16") or "")
         except ValueError as exc:
-            report.problems.append(f"line {line}: {exc}")
+            message = _("under_16 must be yes or no, not %(value)s")
+            report.problems.append(Problem(line, message, {"value": str(exc)}))
             continue
         person: Person | None
         if key:
@@ -82,7 +96,7 @@ def import_ages(
                 else None
             )
         if person is None:
-            report.problems.append(f"line {line}: nobody known as {email or '(empty)'}")
+            report.problems.append(Problem(line, NOBODY, {"who": email or "(empty)"}))
             continue
         changes.append((person, birth_date, flag))
     if report.problems:

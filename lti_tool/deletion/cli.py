@@ -205,7 +205,7 @@ def graduation_import(csv_file: Any, registration_id: int) -> None:
             session, registration_id, csv_file.read(), actor="cli", today=_today(app, None)
         )
         if not report.ok:
-            click.echo("\n".join(report.problems + report.unknown), err=True)
+            click.echo("\n".join(map(str, report.problems + report.unknown)), err=True)
             session.rollback()
             sys.exit(2)
     click.echo(f"updated {report.updated} students; {len(report.rescheduled)} items rescheduled")

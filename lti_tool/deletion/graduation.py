@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.access.csv_problems import IMPLAUSIBLE, NOBODY, NOT_A_DATE, Problem
 from lti_tool.access.models import Person
 from lti_tool.audit.operations import record
 from lti_tool.deletion.dates import graduation_items, recompute_graduation
+from lti_tool.errors import _
 
 EARLIEST = dt.date(1950, 1, 1)
 MAX_YEARS_AHEAD = 6
@@ -31,8 +33,8 @@ class GraduationReport:
 
     updated: int = 0
     rescheduled: list[int] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    unknown: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    unknown: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -57,7 +59,7 @@ def set_graduation_dates(
         person.graduation_date = day
     session.flush()
     rescheduled = []
-    for item in graduation_items(session, [p.id for p, _ in changed]):
+    for item in graduation_items(session, [person.id for person, _day in changed]):
         if recompute_graduation(session, item, actor=actor):
             rescheduled.append(item.id)
     session.flush()
@@ -72,7 +74,9 @@ def import_graduations(
     reader = csv.DictReader(io.StringIO(text.strip()))
     columns = set(reader.fieldnames or ())
     if not columns & {"user_id", "email"} or "graduation_date" not in columns:
-        report.problems.append("header: needs user_id or email, and graduation_date")
+        report.problems.append(
+            Problem(0, _("The first line must name user_id or email, and graduation_date."))
+        )
         return report
     latest = dt.date(today.year + MAX_YEARS_AHEAD, 12, 31)
     changes: list[tuple[Person, dt.date]] = []
@@ -84,23 +88,26 @@ def import_graduations(
         try:
             day = dt.date.fromisoformat(raw)
         except ValueError:
-            report.problems.append(f"line {line}: graduation_date {raw!r} is not YYYY-MM-DD")
+            values = {"column": "graduation_date", "value": raw}
+            report.problems.append(Problem(line, NOT_A_DATE, values))
             continue
         if not EARLIEST <= day <= latest:
-            report.problems.append(f"line {line}: graduation_date {raw} is not a plausible date")
+            values = {"column": "graduation_date", "value": raw}
+            report.problems.append(Problem(line, IMPLAUSIBLE, values))
             continue
         if not key and not email:
-            report.problems.append(f"line {line}: no user_id or email")
+            report.problems.append(Problem(line, _("no user_id or email")))
             continue
         where = Person.sub == key if key else Person.email == email
         person = session.scalar(
             select(Person).where(Person.registration_id == registration_id, where)
         )
         if person is None:
-            report.unknown.append(f"line {line}: nobody known as {key or email}")
+            report.unknown.append(Problem(line, NOBODY, {"who": key or email}))
             continue
         if person.id in seen:
-            report.problems.append(f"line {line}: same student as line {seen[person.id]}")
+            message = _("the same student as line %(other)s")
+            report.problems.append(Problem(line, message, {"other": str(seen[person.id])}))
             continue
         seen[person.id] = line
         changes.append((person, day))

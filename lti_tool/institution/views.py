@@ -8,6 +8,8 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from lti_tool.access.ages import import_ages
+from lti_tool.access.csv_problems import NOT_UTF8
+from lti_tool.access.csv_problems import Problem as CsvProblem
 from lti_tool.access.models import Course
 from lti_tool.access.queries import find_course
 from lti_tool.audit.operations import record
@@ -49,8 +51,8 @@ def _page(
     form: dict[str, str] | None = None,
     problems: tuple[Problem, ...] = (),
     upload_error: str | None = None,
-    age_problems: list[str] | None = None,
-    graduation_problems: list[str] | None = None,
+    age_problems: list[CsvProblem] | None = None,
+    graduation_problems: list[CsvProblem] | None = None,
 ) -> tuple[str, int]:
     context: dict[str, Any] = {
         "institution": institution,
@@ -80,9 +82,6 @@ def _admin_course() -> Course | None:
     return find_course(db_session(), ctx.registration_id, ctx.context_id)
 
 
-NOT_UTF8 = "file: not UTF-8 text"
-
-
 def _csv_text() -> str | None:
     """The CSV the administrator uploaded (a file) or pasted; None when the file is not
     UTF-8 text."""
@@ -101,7 +100,7 @@ def ages() -> Response | tuple[str, int]:
     ctx, institution = _admin()
     text = _csv_text()
     if text is None:
-        return _page(institution, status=400, age_problems=[NOT_UTF8])
+        return _page(institution, status=400, age_problems=[CsvProblem(0, NOT_UTF8)])
     report = import_ages(
         db_session(), ctx.registration_id, text, actor=_actor(ctx), today=today(runtime().settings)
     )
@@ -119,7 +118,7 @@ def graduations() -> Response | tuple[str, int]:
     ctx, institution = _admin()
     text = _csv_text()
     if text is None:
-        return _page(institution, status=400, graduation_problems=[NOT_UTF8])
+        return _page(institution, status=400, graduation_problems=[CsvProblem(0, NOT_UTF8)])
     report = import_graduations(
         db_session(), ctx.registration_id, text, actor=_actor(ctx), today=today(runtime().settings)
     )

@@ -181,3 +181,38 @@ def test_graduation_import_schedules_assessment_material(
         assert last["because"] == "graduation"
         assert last["old"] == {"delete_on": None, "review_on": "2028-03-15"}
         assert last["new"] == {"delete_on": "2031-07-01", "review_on": None}
+
+
+def test_ages_import_is_all_or_nothing_and_adds_students_not_met_yet(
+    env: None, db: Database, tmp_path: Path
+) -> None:
+    """``lti-tool people ages``: a user id the tool has not met is added (the school's records
+    know students before their first launch); one bad line stops the whole file."""
+    w = world(db)
+    with db.transaction() as session:
+        session.add(Person(registration_id=w.registration, sub="s1", email="s1@x.nl"))
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "user_id,email,birth_date,under_16\n"
+        "s1,,2011-02-03,\n"
+        "fresh,,2011-02-03,\n"
+        ",nobody@x.nl,2011-02-03,\n"
+        "s2,,1850-01-01,\n"
+        "s3,,,maybe\n"
+    )
+    code, _, err = run("people", "ages", str(bad), "--registration", str(w.registration))
+    assert code == 2
+    assert "line 4: nobody known as nobody@x.nl" in err
+    assert "line 5: birth_date 1850-01-01 is not a plausible date" in err
+    assert "line 6: under_16 must be yes or no, not maybe" in err
+    with db.transaction() as session:  # nothing applied, nobody added
+        people = {p.sub: p.birth_date for p in session.scalars(select(Person))}
+        assert people["s1"] is None and not {"fresh", "s2", "s3"} & set(people)
+    good = tmp_path / "good.csv"
+    good.write_text("user_id,birth_date,under_16\ns1,2011-02-03,\nnew-student,,ja\n")
+    code, _, err = run("people", "ages", str(good), "--registration", str(w.registration))
+    assert code == 0, err
+    with db.transaction() as session:
+        found = {p.sub: (p.birth_date, p.under_16) for p in session.scalars(select(Person))}
+    assert found["s1"][0] == dt.date(2011, 2, 3)
+    assert found["new-student"] == (None, True)

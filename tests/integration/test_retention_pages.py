@@ -148,6 +148,11 @@ def test_admin_imports_birth_dates(app: Flask, browser: Browser, new_browser: An
     adam = launch(browser, "a-adam")
     refused = adam.post("admin/ages", {"csv": "user_id,birth_date\ns-anna,31-12-2011"})
     assert refused.status_code == 400
+    assert "Line 2: birth_date 31-12-2011 is not a date like 2011-12-31" in text(refused)
+    adam.get("?lang=nl")
+    dutch = text(adam.post("admin/ages", {"csv": "email,birth_date\nx@example.org,2011-01-01"}))
+    assert "Regel 2: niemand bekend als x@example.org" in dutch
+    assert "De eerste regel moet" in text(adam.post("admin/ages", {"csv": "name\nAnna"}))
     csv_file = (io.BytesIO(b"user_id,birth_date\ns-anna,2011-12-31\n"), "ages.csv")
     saved = adam.post("admin/ages", {"file": csv_file}, content_type="multipart/form-data")
     assert saved.status_code == 303
