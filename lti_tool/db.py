@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import Enum, MetaData, create_engine, event, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -124,6 +125,12 @@ def get_or_create(session: Session, model: type[T], defaults: dict[str, Any], **
     row = session.scalar(query)
     if row is not None:
         return row
+    if session.get_bind().dialect.name == "sqlite":
+        # pysqlite begins no transaction before a SAVEPOINT, so releasing one that comes first
+        # would commit it for good; an INSERT that skips a conflicting row stays inside the
+        # caller's transaction (and is rolled back with it)
+        session.execute(sqlite_insert(model).values(**keys, **defaults).on_conflict_do_nothing())
+        return session.scalars(query).one()
     try:
         with session.begin_nested():
             row = model(**keys, **defaults)
