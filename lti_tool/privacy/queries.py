@@ -2,9 +2,8 @@
 deletions and reviews, open deletion plans, withdrawals and objections, pending consents per
 course, access and erasure requests, and the audit log search (keyset pagination).
 
-Overdue and failed deletions come from the retention sweep (``lti_tool.deletion``), which is
-built in ``lti_tool.deletion``: :func:`sweep_problems` and :func:`recent_deletions` bring its
-data to the desk.
+Overdue, failed and carried-out deletions come from the retention sweep
+(``lti_tool.deletion``): :func:`sweep_state` brings them to the desk.
 """
 
 from __future__ import annotations
@@ -98,10 +97,19 @@ def _course_titles(session: Session, registration_id: int) -> dict[int, str]:
     }
 
 
-def sweep_problems(session: Session, registration_id: int, today: dt.date) -> list[SweepProblem]:
-    """Overdue and failed deletions of the registration's items with their reasons: what the
-    retention sweep left failed (retried with back-off) and items past their date it has not
-    reached yet."""
+@dataclass(frozen=True)
+class SweepState:
+    """What the retention sweep shows on the desk: ``problems`` (failed, and overdue items
+    it has not reached yet), ``deleted`` (latest deletions carried out, with course titles)."""
+
+    problems: list[SweepProblem]
+    deleted: list[tuple[deletion_queries.Done, str]]
+
+
+def sweep_state(
+    session: Session, registration_id: int, today: dt.date, deleted_limit: int = 50
+) -> SweepState:
+    """The sweep's problems and latest deletions of the registration's items (one overview)."""
     titles = _course_titles(session, registration_id)
     found = deletion_queries.overview(session, today, course_ids=list(titles))
     problems = [
@@ -122,16 +130,10 @@ def sweep_problems(session: Session, registration_id: int, today: dt.date) -> li
         for o in found.overdue
         if o.item_id not in failing
     ]
-    return sorted(problems, key=lambda p: (p.due_on, p.item_id))
-
-
-def recent_deletions(
-    session: Session, registration_id: int, today: dt.date, limit: int = 50
-) -> list[tuple[deletion_queries.Done, str]]:
-    """The registration's latest deletions carried out, newest first, with course titles."""
-    titles = _course_titles(session, registration_id)
-    done = deletion_queries.overview(session, today, course_ids=list(titles), limit=limit).done
-    return [(d, titles[d.course_id]) for d in done]
+    return SweepState(
+        sorted(problems, key=lambda p: (p.due_on, p.item_id)),
+        [(d, titles[d.course_id]) for d in found.done[:deleted_limit]],
+    )
 
 
 # --- deletion plans, withdrawals, objections ------------------------------------------------
@@ -141,7 +143,7 @@ def open_plans(
     session: Session, registration_id: int, today: dt.date, limit: int = 200
 ) -> list[tuple[DeletionPlan, Item, Course]]:
     """Deletion plans of withdrawals not yet due, soonest first (plans past their date are
-    the sweep's: see :func:`sweep_problems`)."""
+    the sweep's: see :func:`sweep_state`)."""
     rows = session.execute(
         select(DeletionPlan, Item, Course)
         .join(Item, Item.id == DeletionPlan.item_id)
